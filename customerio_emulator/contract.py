@@ -159,7 +159,8 @@ def identifier_from_object(value: Any, *, field: str) -> Identifier:
     ((kind, raw),) = value.items()
     # anonymous_id is deliberately not accepted: it is not a v2 person identifier (contract "Track API v2").
     if kind not in IDENTIFIER_KINDS:
-        raise ContractError(f"{field} must be one of id, email, cio_id, not '{kind}'", field=f"{field}.{kind}")
+        raise ContractError(f"{field} must be one of id, email, cio_id, not '{kind}'",
+                            field=f"{field}.{kind}")
     if kind == "id":
         return Identifier("id", check_person_id(raw, field=f"{field}.id"))
     if kind == "email":
@@ -190,8 +191,9 @@ def check_attributes(attributes: Any, *, field_prefix: str = "") -> dict[str, An
     if not isinstance(attributes, dict):
         raise ContractError("attributes must be an object", field=field_prefix.rstrip(".") or "attributes")
     if len(attributes) > MAX_ATTRIBUTES_PER_IDENTIFY:
-        raise ContractError(f"cannot identify more than {MAX_ATTRIBUTES_PER_IDENTIFY} attributes in one request",
-                            field=field_prefix.rstrip(".") or "attributes", reason="too_many")
+        raise ContractError(
+            f"cannot identify more than {MAX_ATTRIBUTES_PER_IDENTIFY} attributes in one request",
+            field=field_prefix.rstrip(".") or "attributes", reason="too_many")
     for name, value in attributes.items():
         where = f"{field_prefix}{name}"
         if utf8_len(name) > MAX_ATTRIBUTE_NAME_BYTES:
@@ -243,7 +245,8 @@ def check_identify(body: dict[str, Any], *, field_prefix: str = "") -> IdentifyR
     )
 
 
-def check_event(body: dict[str, Any], *, data_key: str = "data", event_type: str | None = None) -> EventRequest:
+def check_event(body: dict[str, Any], *, data_key: str = "data",
+                event_type: str | None = None) -> EventRequest:
     """Validate an event body. v1 carries the data in `data`, v2 in `attributes` with the type as action."""
     name = body.get("name")
     if name is None or (isinstance(name, str) and not name.strip()):

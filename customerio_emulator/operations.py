@@ -228,7 +228,8 @@ def event_track(ws: Workspace, *, target: Identifier, request: EventRequest, now
     ws.events_accepted += 1
 
 
-def event_track_anonymous(ws: Workspace, *, anonymous_id: str | None, request: EventRequest, now: float) -> None:
+def event_track_anonymous(ws: Workspace, *, anonymous_id: str | None, request: EventRequest,
+                          now: float) -> None:
     """Record an anonymous event (v1 `POST /api/v1/events`).
 
     Without an anonymous_id the event is kept but can never be attached (Customer.io uses those for sends to

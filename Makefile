@@ -1,0 +1,36 @@
+# Seam: `make run` to start everything, `make test` to run the suite. Each sets itself up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SEAM_PORT ?= 8000
+
+.PHONY: run test lint check venv pin clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Development defaults; production sets DEBUG=0 and a real SECRET_KEY (see .env.example).
+run: export DEBUG ?= 1
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --base-url http://127.0.0.1:$(SEAM_PORT)
+	SEAM_PORT=$(SEAM_PORT) $(BIN)/honcho --procfile Procfile.dev start
+
+test: export DEBUG ?= 1
+test: $(STAMP)
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check: lint test
+
+clean:
+	rm -rf $(VENV) var

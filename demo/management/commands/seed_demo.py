@@ -1,0 +1,64 @@
+import os
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from workspaces.models import Source
+from workspaces.services import source_create, source_issue_key, workspace_ensure
+
+# Fixed keys so a developer's curl commands keep working across `make run`s. Never used in production:
+# the command refuses to run with DEBUG off.
+DEMO_KEYS = {Source.Kind.BROWSER: "pk_demo_browser_write_key", Source.Kind.SERVER: "sk_demo_server_write_key"}
+EMULATOR_URL = "http://127.0.0.1:8025"
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo workspace, its two sources and a staff login; print how to use them."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+
+    def handle(self, *args, **options) -> None:
+        if not settings.DEBUG:
+            raise CommandError("seed_demo is for development only (DEBUG=1): its keys and password are public.")
+        site_id = os.environ.get("CUSTOMERIO_SITE_ID", "")
+        api_key = os.environ.get("CUSTOMERIO_API_KEY", "")
+        workspace, _ = workspace_ensure(
+            name="Demo store",
+            # Without Customer.io credentials, forward to the local emulator that `make run` starts.
+            track_api_url="" if site_id else EMULATOR_URL,
+            site_id=site_id or "demo-site",
+            track_api_key=api_key or "demo-key",
+        )
+        for kind, key in DEMO_KEYS.items():
+            source = workspace.sources.filter(name=f"Demo {kind}").first()
+            if source is None:
+                source_create(workspace=workspace, name=f"Demo {kind}", kind=kind, write_key=key)
+            else:
+                source_issue_key(source=source, write_key=key)
+        password = os.environ.get("SEAM_DEMO_PASSWORD", "seam-demo")
+        user, _ = get_user_model().objects.get_or_create(username="admin", defaults={"email": "admin@example.com"})
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+
+        base = options["base_url"].rstrip("/")
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    "Seam is starting.",
+                    f"  Admin:          {base}/admin/   (user: admin, password: {password})",
+                    f"  OpenAPI schema: {base}/api/schema/",
+                    f"  Browser key:    {DEMO_KEYS[Source.Kind.BROWSER]}",
+                    f"  Server key:     {DEMO_KEYS[Source.Kind.SERVER]}",
+                    f"  Customer.io:    {workspace.effective_track_url}",
+                    "  Try:",
+                    f"    curl -u {DEMO_KEYS[Source.Kind.SERVER]}: {base}/v1/track \\",
+                    "      -H 'Content-Type: application/json' \\",
+                    """      -d '{"userId": "u-1", "event": "order_completed", "properties": {"order_id": "o-1"}}'""",
+                    "",
+                ]
+            )
+        )

@@ -1,0 +1,61 @@
+"""Writes for events: storing what ingest accepted, and what it rejected."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from ulid import ULID
+
+from events.ingest.batch import ReadMessages
+from events.models import Event, RejectedMessage
+from workspaces.models import Source
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvents:
+    stored: list[Event]  # new rows, in request order
+    duplicates: int  # messages whose messageId this source had already sent
+
+
+def event_store_batch(*, source: Source, read: ReadMessages, received_at: datetime) -> StoredEvents:
+    """Store a request's accepted messages and rejected records in one transaction.
+
+    A messageId this source already sent stores nothing new: the unique constraint decides, so two
+    concurrent requests carrying the same message store it once (ON CONFLICT DO NOTHING).
+    """
+    candidates: dict[str, Event] = {}
+    for fields in read.accepted:
+        event_id = str(ULID())
+        # No messageId: nothing to de-duplicate against, so the message gets one of its own.
+        message_id = fields["message_id"] or f"seam-{event_id}"
+        if message_id not in candidates:
+            candidates[message_id] = Event(
+                **{**fields, "message_id": message_id},
+                id=event_id,
+                workspace_id=source.workspace_id,
+                source_id=source.pk,
+            )
+    rejected = [
+        RejectedMessage(
+            workspace_id=source.workspace_id,
+            source_id=source.pk,
+            received_at=received_at,
+            code=rejection.code,
+            message=rejection.message[:500],
+            field=rejection.field,
+            batch_index=rejection.index,
+            payload=rejection.payload,
+        )
+        for rejection in read.rejected
+    ]
+    events = list(candidates.values())
+    with transaction.atomic():
+        if rejected:
+            RejectedMessage.objects.bulk_create(rejected)
+        if not events:
+            return StoredEvents(stored=[], duplicates=len(read.accepted))
+        Event.objects.bulk_create(events, ignore_conflicts=True)
+        # ignore_conflicts hides which rows went in; ours are the ones bearing the ids we chose.
+        stored_ids = set(Event.objects.filter(pk__in=[event.pk for event in events]).values_list("pk", flat=True))
+    stored = [event for event in events if event.pk in stored_ids]
+    return StoredEvents(stored=stored, duplicates=len(read.accepted) - len(stored))

@@ -1,0 +1,94 @@
+from django import forms
+from django.contrib import admin, messages
+
+from workspaces.models import Source, Workspace
+from workspaces.services import source_issue_key, source_revoke_key
+
+
+class WorkspaceForm(forms.ModelForm):
+    # The Track API key is a secret: never rendered back, and a blank field keeps the saved one.
+    track_api_key = forms.CharField(
+        label="Customer.io Track API key",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave blank to keep the saved key.",
+    )
+
+    class Meta:
+        model = Workspace
+        fields = [
+            "name",
+            "environment",
+            "region",
+            "track_api_url",
+            "site_id",
+            "track_api_key",
+            "identifier_policy",
+        ]
+
+    def clean_track_api_key(self) -> str:
+        return self.cleaned_data["track_api_key"] or (self.instance.track_api_key if self.instance.pk else "")
+
+
+class SourceInline(admin.TabularInline):
+    model = Source
+    fields = ["name", "kind", "enabled", "write_key_hint"]
+    readonly_fields = ["name", "kind", "write_key_hint"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin):
+    form = WorkspaceForm
+    list_display = ["name", "environment", "region", "identifier_policy", "track_api_key_hint"]
+    list_filter = ["environment", "region"]
+    search_fields = ["name"]
+    inlines = [SourceInline]
+
+
+class SourceForm(forms.ModelForm):
+    class Meta:
+        model = Source
+        fields = ["workspace", "name", "kind", "enabled", "allowed_origins"]
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    form = SourceForm
+    list_display = ["name", "workspace", "kind", "enabled", "key_state", "write_key_hint"]
+    list_filter = ["kind", "enabled", "workspace"]
+    search_fields = ["name", "workspace__name"]
+    readonly_fields = ["write_key_hint", "public_write_key", "revoked_at", "created_at"]
+    actions = ["regenerate_keys", "revoke_keys"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The kind decides whether the key is public; it cannot change under an existing key.
+        return [*self.readonly_fields, "kind"] if obj else self.readonly_fields
+
+    @admin.display(description="key")
+    def key_state(self, source: Source) -> str:
+        return "revoked" if source.revoked_at else "active"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        key = source_issue_key(source=obj)
+        messages.warning(request, f"Write key for {obj}: {key} — copy it now; server keys are not shown again.")
+
+    @admin.action(description="Regenerate write key (the old key stops working)")
+    def regenerate_keys(self, request, queryset):
+        for source in queryset:
+            key = source_issue_key(source=source)
+            messages.warning(request, f"New write key for {source}: {key} — copy it now.")
+
+    @admin.action(description="Revoke write key")
+    def revoke_keys(self, request, queryset):
+        for source in queryset:
+            source_revoke_key(source=source)
+        messages.success(request, f"Revoked {queryset.count()} key(s).")

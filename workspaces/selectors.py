@@ -1,0 +1,14 @@
+"""Reads for workspaces and sources."""
+
+from workspaces.models import Source
+from workspaces.write_keys import write_key_digest
+
+
+def source_get_by_write_key(key: str) -> Source | None:
+    """The source a write key belongs to, if the key may write now (enabled, not revoked)."""
+    if not key or len(key) > 200:
+        return None
+    source = Source.objects.select_related("workspace").filter(write_key_hash=write_key_digest(key)).first()
+    if source is None or not source.accepts_writes:
+        return None
+    return source

@@ -38,8 +38,15 @@ IDENTIFIER_KINDS = ("id", "email", "cio_id")
 ULID_PATTERN = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$", re.IGNORECASE)
 
 # Identify keys with a meaning of their own (contract "Identify body"); they are not plain attributes.
-IDENTIFY_CONTROL_KEYS = ("id", "email", "anonymous_id", "_timestamp", "_update", "cio_relationships",
-                         "cio_subscription_preferences")
+IDENTIFY_CONTROL_KEYS = (
+    "id",
+    "email",
+    "anonymous_id",
+    "_timestamp",
+    "_update",
+    "cio_relationships",
+    "cio_subscription_preferences",
+)
 
 
 class ContractError(Exception):
@@ -154,13 +161,18 @@ def identifier_from_path(segment: str) -> Identifier:
 def identifier_from_object(value: Any, *, field: str) -> Identifier:
     """Read a body identifier object (v2 `identifiers`, merge `primary`/`secondary`): exactly one key."""
     if not isinstance(value, dict) or len(value) != 1:
-        raise ContractError(f"{field} must be an object with exactly one of id, email, cio_id", field=field,
-                            reason="required" if not value else "invalid")
+        raise ContractError(
+            f"{field} must be an object with exactly one of id, email, cio_id",
+            field=field,
+            reason="required" if not value else "invalid",
+        )
     ((kind, raw),) = value.items()
     # anonymous_id is deliberately not accepted: it is not a v2 person identifier (contract "Track API v2").
     if kind not in IDENTIFIER_KINDS:
-        raise ContractError(f"{field} must be one of id, email, cio_id, not '{kind}'",
-                            field=f"{field}.{kind}")
+        raise ContractError(
+            f"{field} must be one of id, email, cio_id, not '{kind}'",
+            field=f"{field}.{kind}",
+        )
     if kind == "id":
         return Identifier("id", check_person_id(raw, field=f"{field}.id"))
     if kind == "email":
@@ -193,22 +205,31 @@ def check_attributes(attributes: Any, *, field_prefix: str = "") -> dict[str, An
     if len(attributes) > MAX_ATTRIBUTES_PER_IDENTIFY:
         raise ContractError(
             f"cannot identify more than {MAX_ATTRIBUTES_PER_IDENTIFY} attributes in one request",
-            field=field_prefix.rstrip(".") or "attributes", reason="too_many")
+            field=field_prefix.rstrip(".") or "attributes",
+            reason="too_many",
+        )
     for name, value in attributes.items():
         where = f"{field_prefix}{name}"
         if utf8_len(name) > MAX_ATTRIBUTE_NAME_BYTES:
-            raise ContractError(f"attribute name cannot be longer than {MAX_ATTRIBUTE_NAME_BYTES} bytes",
-                                field=where, reason="too_long")
+            raise ContractError(
+                f"attribute name cannot be longer than {MAX_ATTRIBUTE_NAME_BYTES} bytes",
+                field=where,
+                reason="too_long",
+            )
         # The contract says attributes are flat (string, number, boolean); null clears one. Nested values
         # are refused so the project flattens traits before sending.
         if isinstance(value, dict | list):
-            raise ContractError(f"value for attribute '{name}' must be a string, number or boolean",
-                                field=where)
+            raise ContractError(
+                f"value for attribute '{name}' must be a string, number or boolean",
+                field=where,
+            )
         size = utf8_len(value) if isinstance(value, str) else json_size(value)
         if size > MAX_ATTRIBUTE_VALUE_BYTES:
             raise ContractError(
                 f"value for attribute '{name}' cannot be longer than {MAX_ATTRIBUTE_VALUE_BYTES} bytes",
-                field=where, reason="too_long")
+                field=where,
+                reason="too_long",
+            )
     return dict(attributes)
 
 
@@ -245,8 +266,12 @@ def check_identify(body: dict[str, Any], *, field_prefix: str = "") -> IdentifyR
     )
 
 
-def check_event(body: dict[str, Any], *, data_key: str = "data",
-                event_type: str | None = None) -> EventRequest:
+def check_event(
+    body: dict[str, Any],
+    *,
+    data_key: str = "data",
+    event_type: str | None = None,
+) -> EventRequest:
     """Validate an event body. v1 carries the data in `data`, v2 in `attributes` with the type as action."""
     name = body.get("name")
     if name is None or (isinstance(name, str) and not name.strip()):
@@ -255,8 +280,9 @@ def check_event(body: dict[str, Any], *, data_key: str = "data",
         raise ContractError("event name must be a string", field="name")
     name = name.strip()
     if utf8_len(name) > MAX_EVENT_NAME_BYTES:
-        raise ContractError(f"event name cannot be longer than {MAX_EVENT_NAME_BYTES} bytes", field="name",
-                            reason="too_long")
+        raise ContractError(
+            f"event name cannot be longer than {MAX_EVENT_NAME_BYTES} bytes", field="name", reason="too_long"
+        )
     if event_type is None:
         event_type = body.get("type") or "event"
         if event_type not in EVENT_TYPES:
@@ -277,8 +303,11 @@ def check_event(body: dict[str, Any], *, data_key: str = "data",
     if not isinstance(data, dict):
         raise ContractError("event data must be a hash", field=data_key)
     if json_size(data) > MAX_EVENT_DATA_BYTES:
-        raise ContractError(f"event data cannot be longer than {MAX_EVENT_DATA_BYTES} bytes", field=data_key,
-                            reason="too_long")
+        raise ContractError(
+            f"event data cannot be longer than {MAX_EVENT_DATA_BYTES} bytes",
+            field=data_key,
+            reason="too_long",
+        )
     return EventRequest(name=name, type=event_type, id=event_id, timestamp=timestamp, data=data)
 
 

@@ -45,8 +45,11 @@ class FaultPolicy:
                 values[key] = float(rate)
         if "error_statuses" in values:
             statuses = values["error_statuses"]
-            valid = isinstance(statuses, list) and bool(statuses) and all(
-                isinstance(s, int) and not isinstance(s, bool) and 400 <= s <= 599 for s in statuses)
+            valid = (
+                isinstance(statuses, list)
+                and bool(statuses)
+                and all(isinstance(s, int) and not isinstance(s, bool) and 400 <= s <= 599 for s in statuses)
+            )
             if not valid:
                 raise FaultPolicyError("error_statuses must be a non-empty list of HTTP statuses 400-599")
             values["error_statuses"] = tuple(statuses)

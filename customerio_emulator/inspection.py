@@ -20,8 +20,13 @@ if TYPE_CHECKING:
 HTML_RECENT_REQUESTS = 50
 
 
-def handle(emulator: "Emulator", method: str, segments: list[str], query: dict[str, str],
-           raw: bytes) -> Reply:
+def handle(
+    emulator: "Emulator",
+    method: str,
+    segments: list[str],
+    query: dict[str, str],
+    raw: bytes,
+) -> Reply:
     """Route an inspection request; `segments` is the decoded path after `/_emulator/`."""
     while segments and segments[-1] == "":
         segments = segments[:-1]
@@ -94,9 +99,11 @@ def _anonymous_events(emulator: "Emulator", site_id: str, anonymous_id: str | No
             for key, items in workspace.anonymous_events.items():
                 if anonymous_id is None or key == anonymous_id:
                     events.extend(item.as_json() for item in items)
-            links = {key: {"cio_id": link.cio_id, "linked_at": link.linked_at}
-                     for key, link in workspace.anonymous_links.items()
-                     if anonymous_id is None or key == anonymous_id}
+            links = {
+                key: {"cio_id": link.cio_id, "linked_at": link.linked_at}
+                for key, link in workspace.anonymous_links.items()
+                if anonymous_id is None or key == anonymous_id
+            }
         body = json.loads(json.dumps({"site_id": site_id, "anonymous_events": events, "links": links}))
     body["anonymous_events"].sort(key=lambda event: event["received_at"])
     return Reply(200, body)
@@ -105,8 +112,8 @@ def _anonymous_events(emulator: "Emulator", site_id: str, anonymous_id: str | No
 def _notes(emulator: "Emulator", site_id: str, kind: str | None) -> Reply:
     with emulator.store.lock:
         workspace = emulator.store.workspaces.get(site_id)
-        notes = [note.as_json() for note in workspace.notes if kind is None or note.kind == kind] \
-            if workspace else []
+        all_notes = workspace.notes if workspace else []
+        notes = [note.as_json() for note in all_notes if kind is None or note.kind == kind]
         body = json.loads(json.dumps({"site_id": site_id, "notes": notes}))
     return Reply(200, body)
 
@@ -119,8 +126,11 @@ def _requests(emulator: "Emulator", query: dict[str, str]) -> Reply:
     site_id = query.get("site_id")
     store = emulator.store
     with store.lock:
-        entries = [entry for entry in store.request_log
-                   if entry["index"] >= since and (site_id is None or entry["site_id"] == site_id)]
+        entries = [
+            entry
+            for entry in store.request_log
+            if entry["index"] >= since and (site_id is None or entry["site_id"] == site_id)
+        ]
         body = json.loads(json.dumps({"requests": entries, "next": store.next_request_index}))
     return Reply(200, body)
 
@@ -154,7 +164,11 @@ def _stats(emulator: "Emulator", site_id: str | None) -> Reply:
     return Reply(200, body)
 
 
-def _clock(emulator: "Emulator", method: str, raw: bytes) -> Reply:
+def _clock(
+    emulator: "Emulator",
+    method: str,
+    raw: bytes,
+) -> Reply:
     if method == "POST":
         data = _parse_object(raw)
         offset = data.get("offset_seconds") if data else None
@@ -168,7 +182,11 @@ def _clock(emulator: "Emulator", method: str, raw: bytes) -> Reply:
     return Reply(200, {"offset_seconds": emulator.clock.offset_seconds, "now": emulator.clock.now()})
 
 
-def _faults(emulator: "Emulator", method: str, raw: bytes) -> Reply:
+def _faults(
+    emulator: "Emulator",
+    method: str,
+    raw: bytes,
+) -> Reply:
     if method == "POST":
         try:
             emulator.faults.configure(FaultPolicy.from_json(_parse_object(raw)))

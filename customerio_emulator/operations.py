@@ -64,8 +64,14 @@ def _is_duplicate(ws: Workspace, event_id: str | None, *, now: float) -> bool:
 def _new_event(request: EventRequest, *, now: float) -> Event:
     # An absent timestamp means "receive time" (contract "Event body").
     timestamp = request.timestamp if request.timestamp is not None else int(now)
-    return Event(name=request.name, type=request.type, id=request.id, timestamp=timestamp, data=request.data,
-                 received_at=now)
+    return Event(
+        name=request.name,
+        type=request.type,
+        id=request.id,
+        timestamp=timestamp,
+        data=request.data,
+        received_at=now,
+    )
 
 
 def person_identify(ws: Workspace, *, target: Identifier, request: IdentifyRequest, now: float) -> None:
@@ -81,8 +87,9 @@ def person_identify(ws: Workspace, *, target: Identifier, request: IdentifyReque
         return
     person = ws.find(target)
     if person is None and request.update_only:
-        raise ContractError(f"no person matches '{target}' and _update is true", field="identifiers",
-                            reason="not_found")
+        raise ContractError(
+            f"no person matches '{target}' and _update is true", field="identifiers", reason="not_found"
+        )
     if person is None and target.kind == "id" and request.email:
         # id+email workspaces: a new id that comes with an email already on a person (who has no id yet)
         # updates that person instead of creating a new one (contract "Identifiers").
@@ -100,8 +107,13 @@ def person_identify(ws: Workspace, *, target: Identifier, request: IdentifyReque
     if request.timestamp is not None:
         # `_timestamp` orders rapid updates: an update older than the last applied one is dropped.
         if person.last_update_timestamp is not None and request.timestamp < person.last_update_timestamp:
-            ws.note("identify_ignored_out_of_order", now, cio_id=person.cio_id, _timestamp=request.timestamp,
-                    last_applied=person.last_update_timestamp)
+            ws.note(
+                "identify_ignored_out_of_order",
+                now,
+                cio_id=person.cio_id,
+                _timestamp=request.timestamp,
+                last_applied=person.last_update_timestamp,
+            )
             return
         person.last_update_timestamp = request.timestamp
 
@@ -121,8 +133,9 @@ def person_identify(ws: Workspace, *, target: Identifier, request: IdentifyReque
         _attach_anonymous(ws, person, request.anonymous_id, now=now)
 
 
-def _update_identifiers(ws: Workspace, person: Person, target: Identifier, request: IdentifyRequest, *,
-                        now: float) -> None:
+def _update_identifiers(
+    ws: Workspace, person: Person, target: Identifier, request: IdentifyRequest, *, now: float
+) -> None:
     """Apply body `id`/`email`. Changing a set id needs a cio_ path; email may also change by id.
 
     A refused change still answers 200, as Customer.io logs an "attribute update failure" (contract).
@@ -130,21 +143,45 @@ def _update_identifiers(ws: Workspace, person: Person, target: Identifier, reque
     if request.id is not None and request.id != person.id:
         owner = ws.by_id.get(request.id)
         if owner is not None and owner != person.cio_id:
-            ws.note("attribute_update_failure", now, cio_id=person.cio_id, field="id",
-                    reason="id belongs to another person", value=request.id)
+            ws.note(
+                "attribute_update_failure",
+                now,
+                cio_id=person.cio_id,
+                field="id",
+                reason="id belongs to another person",
+                value=request.id,
+            )
         elif person.id is not None and target.kind != "cio_id":
-            ws.note("attribute_update_failure", now, cio_id=person.cio_id, field="id",
-                    reason="changing id requires a cio_ identifier", value=request.id)
+            ws.note(
+                "attribute_update_failure",
+                now,
+                cio_id=person.cio_id,
+                field="id",
+                reason="changing id requires a cio_ identifier",
+                value=request.id,
+            )
         else:
             ws.set_id(person, request.id)
     if request.email is not None and request.email != person.email:
         owner = ws.by_email.get(request.email.lower())
         if owner is not None and owner != person.cio_id:
-            ws.note("attribute_update_failure", now, cio_id=person.cio_id, field="email",
-                    reason="email belongs to another person", value=request.email)
+            ws.note(
+                "attribute_update_failure",
+                now,
+                cio_id=person.cio_id,
+                field="email",
+                reason="email belongs to another person",
+                value=request.email,
+            )
         elif person.email is not None and target.kind == "email":
-            ws.note("attribute_update_failure", now, cio_id=person.cio_id, field="email",
-                    reason="changing email requires an id or cio_ identifier", value=request.email)
+            ws.note(
+                "attribute_update_failure",
+                now,
+                cio_id=person.cio_id,
+                field="email",
+                reason="changing email requires an id or cio_ identifier",
+                value=request.email,
+            )
         else:
             ws.set_email(person, request.email)
 
@@ -175,8 +212,13 @@ def _attach_anonymous(ws: Workspace, person: Person, anonymous_id: str, *, now: 
     """
     link = ws.anonymous_links.get(anonymous_id)
     if link is not None and link.cio_id != person.cio_id and link.cio_id in ws.people:
-        ws.note("anonymous_id_already_linked", now, anonymous_id=anonymous_id, linked_cio_id=link.cio_id,
-                refused_cio_id=person.cio_id)
+        ws.note(
+            "anonymous_id_already_linked",
+            now,
+            anonymous_id=anonymous_id,
+            linked_cio_id=link.cio_id,
+            refused_cio_id=person.cio_id,
+        )
         return
     ws.anonymous_links[anonymous_id] = AnonymousLink(cio_id=person.cio_id, linked_at=now)
     if anonymous_id not in person.anonymous_ids:
@@ -203,8 +245,12 @@ def person_suppress(ws: Workspace, *, target: Identifier, now: float) -> None:
     ws.suppress(identifiers)
     if person is not None:
         ws.remove_person(person)
-    ws.note("suppressed", now, identifiers=sorted({str(identifier) for identifier in identifiers}),
-            deleted_cio_id=person.cio_id if person is not None else None)
+    ws.note(
+        "suppressed",
+        now,
+        identifiers=sorted({str(identifier) for identifier in identifiers}),
+        deleted_cio_id=person.cio_id if person is not None else None,
+    )
 
 
 def person_unsuppress(ws: Workspace, *, target: Identifier, now: float) -> None:
@@ -228,8 +274,13 @@ def event_track(ws: Workspace, *, target: Identifier, request: EventRequest, now
     ws.events_accepted += 1
 
 
-def event_track_anonymous(ws: Workspace, *, anonymous_id: str | None, request: EventRequest,
-                          now: float) -> None:
+def event_track_anonymous(
+    ws: Workspace,
+    *,
+    anonymous_id: str | None,
+    request: EventRequest,
+    now: float,
+) -> None:
     """Record an anonymous event (v1 `POST /api/v1/events`).
 
     Without an anonymous_id the event is kept but can never be attached (Customer.io uses those for sends to
@@ -249,11 +300,17 @@ def event_track_anonymous(ws: Workspace, *, anonymous_id: str | None, request: E
         return
     late = link is not None and person is not None
     if late:
-        ws.note("anonymous_event_late", now, anonymous_id=anonymous_id, linked_cio_id=link.cio_id,
-                seconds_after_identify=round(now - link.linked_at, 3))
+        ws.note(
+            "anonymous_event_late",
+            now,
+            anonymous_id=anonymous_id,
+            linked_cio_id=link.cio_id,
+            seconds_after_identify=round(now - link.linked_at, 3),
+        )
     event.anonymous_id = anonymous_id
     ws.anonymous_events.setdefault(anonymous_id, []).append(
-        AnonymousEvent(event=event, late=late, linked_cio_id=link.cio_id if late else None))
+        AnonymousEvent(event=event, late=late, linked_cio_id=link.cio_id if late else None)
+    )
 
 
 def person_merge(ws: Workspace, *, request: MergeRequest, now: float) -> None:
@@ -266,13 +323,21 @@ def person_merge(ws: Workspace, *, request: MergeRequest, now: float) -> None:
         return
     primary = ws.find(request.primary)
     if primary is None:
-        ws.note("merge_ignored_primary_missing", now, primary=str(request.primary),
-                secondary=str(request.secondary))
+        ws.note(
+            "merge_ignored_primary_missing",
+            now,
+            primary=str(request.primary),
+            secondary=str(request.secondary),
+        )
         return
     secondary = ws.find(request.secondary)
     if secondary is None:
-        ws.note("merge_ignored_secondary_missing", now, primary=str(request.primary),
-                secondary=str(request.secondary))
+        ws.note(
+            "merge_ignored_secondary_missing",
+            now,
+            primary=str(request.primary),
+            secondary=str(request.secondary),
+        )
         return
     if secondary is primary:
         ws.note("merge_ignored_same_person", now, cio_id=primary.cio_id)
@@ -315,8 +380,13 @@ def device_add(ws: Workspace, *, target: Identifier, device: DeviceRequest, now:
     person = _resolve_or_create(ws, target, action="add_device", now=now)
     if person is None:
         return
-    person.devices[device.id] = {"id": device.id, "platform": device.platform, "last_used": device.last_used,
-                                 "attributes": device.attributes, "updated_at": now}
+    person.devices[device.id] = {
+        "id": device.id,
+        "platform": device.platform,
+        "last_used": device.last_used,
+        "attributes": device.attributes,
+        "updated_at": now,
+    }
     person.updated_at = now
 
 

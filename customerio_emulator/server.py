@@ -96,8 +96,9 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def start_in_thread(self) -> "EmulatorServer":
         # A short poll interval keeps `stop()` fast in test fixtures.
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="customerio-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="customerio-emulator", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -116,8 +116,12 @@ class Note:
     request_index: int | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "time": self.time, "detail": self.detail,
-                "request_index": self.request_index}
+        return {
+            "kind": self.kind,
+            "time": self.time,
+            "detail": self.detail,
+            "request_index": self.request_index,
+        }
 
 
 class Workspace:

@@ -30,8 +30,18 @@ from .state import Workspace
 
 Operation = Callable[[Workspace, float], None]
 
-V2_ACTIONS = ("identify", "event", "page", "screen", "delete", "suppress", "unsuppress", "merge",
-              "add_device", "delete_device")
+V2_ACTIONS = (
+    "identify",
+    "event",
+    "page",
+    "screen",
+    "delete",
+    "suppress",
+    "unsuppress",
+    "merge",
+    "add_device",
+    "delete_device",
+)
 
 # Path shapes under /api/v1/customers/{identifier}: the tail after the identifier, then method -> route name.
 _CUSTOMER_ROUTES: dict[tuple[str, ...], dict[str, str]] = {
@@ -150,8 +160,12 @@ def _plan_v1(route: Route, data: dict[str, Any]) -> Operation:
         anonymous_id = data.get("anonymous_id") or None
         if anonymous_id is not None and not isinstance(anonymous_id, str):
             raise ContractError("anonymous_id must be a string", field="anonymous_id")
-        return lambda ws, now: operations.event_track_anonymous(ws, anonymous_id=anonymous_id,
-                                                                request=request, now=now)
+        return lambda ws, now: operations.event_track_anonymous(
+            ws,
+            anonymous_id=anonymous_id,
+            request=request,
+            now=now,
+        )
     if route.name == "merge":
         merge = check_merge(data)
         return lambda ws, now: operations.person_merge(ws, request=merge, now=now)
@@ -172,16 +186,22 @@ def _plan_v1(route: Route, data: dict[str, Any]) -> Operation:
 
 
 def _simple_person_operation(action: str, target: Any) -> Operation:
-    service = {"delete": operations.person_delete, "suppress": operations.person_suppress,
-               "unsuppress": operations.person_unsuppress}[action]
+    service = {
+        "delete": operations.person_delete,
+        "suppress": operations.person_suppress,
+        "unsuppress": operations.person_unsuppress,
+    }[action]
     return lambda ws, now: service(ws, target=target, now=now)
 
 
 def _plan_entity(body: Body) -> Plan | Reply:
     # Contract "Track API v2": entity "request < 32 KB".
     if len(body.raw) >= MAX_ENTITY_REQUEST_BYTES:
-        return _v2_refusal("too_large", "",
-                           f"request body must be smaller than {MAX_ENTITY_REQUEST_BYTES} bytes")
+        return _v2_refusal(
+            "too_large",
+            "",
+            f"request body must be smaller than {MAX_ENTITY_REQUEST_BYTES} bytes",
+        )
     if not body.valid or not isinstance(body.value, dict):
         return _v2_refusal("invalid", "", "request body must be a JSON object")
     try:
@@ -193,16 +213,20 @@ def _plan_entity(body: Body) -> Plan | Reply:
 def _plan_batch(body: Body) -> Plan | Reply:
     # Contract "Track API v2": batch "request <= 500 KB, each op <= 32 KB".
     if len(body.raw) > MAX_BATCH_REQUEST_BYTES:
-        return _v2_refusal("too_large", "",
-                           f"request body cannot be larger than {MAX_BATCH_REQUEST_BYTES} bytes")
+        return _v2_refusal(
+            "too_large",
+            "",
+            f"request body cannot be larger than {MAX_BATCH_REQUEST_BYTES} bytes",
+        )
     if not body.valid or not isinstance(body.value, dict) or not isinstance(body.value.get("batch"), list):
         return _v2_refusal("invalid", "batch", 'request body must be {"batch": [operation, ...]}')
     plan = Plan(api="v2", batch=True)
     for index, op in enumerate(body.value["batch"]):
         try:
             if json_size(op) > MAX_BATCH_OPERATION_BYTES:
-                raise ContractError(f"operation cannot be larger than {MAX_BATCH_OPERATION_BYTES} bytes",
-                                    reason="too_large")
+                raise ContractError(
+                    f"operation cannot be larger than {MAX_BATCH_OPERATION_BYTES} bytes", reason="too_large"
+                )
             plan.operations.append((index, _plan_v2_operation(op)))
         except ContractError as error:
             plan.errors.append({"batch_index": index, **error.as_v2_error()})
@@ -220,12 +244,18 @@ def _plan_v2_operation(op: Any) -> Operation:
     if op.get("type") != "person":
         # Only people are emulated; objects and deliveries would be accepted by Customer.io but the project
         # does not send them, so they are refused rather than silently dropped.
-        raise ContractError(f"type must be 'person', not {op.get('type')!r}", field="type",
-                            reason="required" if "type" not in op else "unsupported")
+        raise ContractError(
+            f"type must be 'person', not {op.get('type')!r}",
+            field="type",
+            reason="required" if "type" not in op else "unsupported",
+        )
     action = op.get("action")
     if action not in V2_ACTIONS:
-        raise ContractError(f"action must be one of {', '.join(V2_ACTIONS)}", field="action",
-                            reason="required" if action is None else "invalid")
+        raise ContractError(
+            f"action must be one of {', '.join(V2_ACTIONS)}",
+            field="action",
+            reason="required" if action is None else "invalid",
+        )
     if action == "merge":
         if "identifiers" in op:
             raise ContractError("merge takes primary and secondary, not identifiers", field="identifiers")
@@ -238,8 +268,9 @@ def _plan_v2_operation(op: Any) -> Operation:
             raise ContractError("attributes must be an object", field="attributes")
         identify = check_identify(attributes, field_prefix="attributes.")
         if op.get("timestamp") is not None:
-            identify = replace(identify, timestamp=check_unix_seconds(op["timestamp"], label="timestamp",
-                                                                      field="timestamp"))
+            identify = replace(
+                identify, timestamp=check_unix_seconds(op["timestamp"], label="timestamp", field="timestamp")
+            )
         if op.get("cio_relationships") is not None:
             identify = replace(identify, relationships=op["cio_relationships"])
         return lambda ws, now: operations.person_identify(ws, target=target, request=identify, now=now)

@@ -6,6 +6,12 @@ from workspaces.services import source_issue_key, source_revoke_key
 
 
 class WorkspaceForm(forms.ModelForm):
+    track_api_url = forms.URLField(
+        label="Track API URL",
+        required=False,
+        assume_scheme="https",
+        help_text="Leave blank for the region's Track API; set it to aim at the local emulator.",
+    )
     # The Track API key is a secret: never rendered back, and a blank field keeps the saved one.
     track_api_key = forms.CharField(
         label="Customer.io Track API key",

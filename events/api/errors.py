@@ -2,7 +2,7 @@
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -49,6 +49,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         return Response(error_body(exc.code, exc.message, **exc.extra), status=exc.status_code)
     if isinstance(exc, Http404):
         return Response(error_body("not_found", "not found"), status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, SuspiciousOperation):  # e.g. a Host header not in ALLOWED_HOSTS
+        return Response(error_body("bad_request", "the request is malformed"), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, PermissionDenied):
         return Response(error_body("forbidden", "permission denied"), status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, exceptions.APIException):

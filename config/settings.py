@@ -190,6 +190,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Segment-spec ingest for browsers and servers, forwarded to Customer.io.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "writeKeyBasic": {"type": "http", "scheme": "basic", "description": "the write key as username"},
+            "writeKeyBearer": {"type": "http", "scheme": "bearer", "description": "the write key"},
+        }
+    },
 }
 
 # --- Ingest limits (Segment's documented limits) -------------------------------------------------

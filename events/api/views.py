@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.http import JsonResponse
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -120,6 +120,7 @@ def ingest_view(message_type: str | None, *, documented: bool = True):
     """
     request_schema = schema.BATCH_REQUEST if message_type is None else schema.MESSAGE_REQUESTS[message_type]
     summary = "Send a batch of messages" if message_type is None else f"Send one {message_type} message"
+    view = type(f"{(message_type or 'batch').title()}IngestView", (IngestView,), {"message_type": message_type})
     described = extend_schema(
         exclude=not documented,
         operation_id=f"ingest_{message_type or 'batch'}",
@@ -128,8 +129,8 @@ def ingest_view(message_type: str | None, *, documented: bool = True):
         auth=[{"writeKeyBasic": []}, {"writeKeyBearer": []}, {}],
         request={"application/json": request_schema, "text/plain": request_schema},
         responses={200: schema.IngestResponseSerializer, **INGEST_ERRORS},
-    )(IngestView)
-    return type(f"{(message_type or 'batch').title()}IngestView", (described,), {"message_type": message_type})
+    )
+    return extend_schema_view(post=described)(view)
 
 
 class SourceSettingsView(APIView):

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "workspaces",
     "events",
     "demo",
+    "customerio_emulator",
 ]
 
 MIDDLEWARE = [

@@ -10,7 +10,7 @@ from workspaces.services import source_create, source_issue_key, workspace_ensur
 # Fixed keys so a developer's curl commands keep working across `make run`s. Never used in production:
 # the command refuses to run with DEBUG off.
 DEMO_KEYS = {Source.Kind.BROWSER: "pk_demo_browser_write_key", Source.Kind.SERVER: "sk_demo_server_write_key"}
-EMULATOR_URL = "http://127.0.0.1:8025"
+EMULATOR_URL = f"http://127.0.0.1:{os.environ.get('SEAM_EMULATOR_PORT', '8025')}"
 
 
 class Command(BaseCommand):

@@ -8,6 +8,7 @@ from ulid import ULID
 
 from events.ingest.batch import ReadMessages
 from events.models import Event, RejectedMessage
+from identities.services import identity_resolve_events
 from workspaces.models import Source
 
 
@@ -57,5 +58,8 @@ def event_store_batch(*, source: Source, read: ReadMessages, received_at: dateti
         Event.objects.bulk_create(events, ignore_conflicts=True)
         # ignore_conflicts hides which rows went in; ours are the ones bearing the ids we chose.
         stored_ids = set(Event.objects.filter(pk__in=[event.pk for event in events]).values_list("pk", flat=True))
-    stored = [event for event in events if event.pk in stored_ids]
+        stored = [event for event in events if event.pk in stored_ids]
+        # In the same transaction: an accepted event always has its person, and a merge never
+        # commits without the events that caused it.
+        identity_resolve_events(workspace=source.workspace, events=stored)
     return StoredEvents(stored=stored, duplicates=len(read.accepted) - len(stored))

@@ -1,6 +1,7 @@
 """Every API error is JSON {code, message}: SDKs read exactly these keys to decide about retrying."""
 
 import logging
+import math
 
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.db import DatabaseError, InterfaceError, OperationalError
@@ -57,7 +58,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         code = next((code for kind, code in _DRF_CODES.items() if isinstance(exc, kind)), "error")
         response = Response(error_body(code, _message(exc.detail)), status=exc.status_code)
         if getattr(exc, "wait", None):
-            response["Retry-After"] = str(int(exc.wait) + 1)
+            response["Retry-After"] = str(math.ceil(exc.wait))
         if exc.status_code == status.HTTP_401_UNAUTHORIZED:
             response["WWW-Authenticate"] = 'Bearer realm="seam"'
         return response

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "workspaces",
     "events",
     "identities",
+    "forwarding",
     "demo",
     "customerio_emulator",
 ]
@@ -144,7 +145,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_TASK_PUBLISH_RETRY = False  # a broker outage must not hold an ingest request
+CELERY_BEAT_SCHEDULE = {
+    "forwarding-sweep": {
+        "task": "forwarding.tasks.deliveries_sweep_task",
+        "schedule": float(env_int("SEAM_FORWARDING_SWEEP_SECONDS", 5)),
+    },
+}
 
 # --- Auth, i18n, static -------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -207,6 +214,16 @@ SEAM_MAX_BATCH_BYTES = env_int("SEAM_MAX_BATCH_BYTES", 500 * 1024)
 SEAM_MAX_BATCH_MESSAGES = env_int("SEAM_MAX_BATCH_MESSAGES", 2500)
 # A corrected timestamp further ahead of the receive time than this is clamped and flagged.
 SEAM_MAX_FUTURE_SECONDS = env_int("SEAM_MAX_FUTURE_SECONDS", 600)
+# --- Forwarding to Customer.io -------------------------------------------------------------------
+SEAM_DELIVERY_MAX_ATTEMPTS = env_int("SEAM_DELIVERY_MAX_ATTEMPTS", 12)
+SEAM_DELIVERY_DEAD_AFTER_SECONDS = env_int("SEAM_DELIVERY_DEAD_AFTER_SECONDS", 6 * 3600)
+SEAM_DELIVERY_BASE_BACKOFF_SECONDS = env_int("SEAM_DELIVERY_BASE_BACKOFF_SECONDS", 1)
+SEAM_DELIVERY_MAX_BACKOFF_SECONDS = env_int("SEAM_DELIVERY_MAX_BACKOFF_SECONDS", 600)
+# A delivery claimed longer ago than this belongs to a worker that died: it is sent again
+# (Customer.io de-duplicates events by their ULID id, and identifies and merges are idempotent).
+SEAM_DELIVERY_STUCK_AFTER_SECONDS = env_int("SEAM_DELIVERY_STUCK_AFTER_SECONDS", 120)
+SEAM_DELIVERY_CLAIM_SIZE = env_int("SEAM_DELIVERY_CLAIM_SIZE", 500)
+
 # Our own cap on what Django reads; ingest enforces the exact limits above with {code, message}.
 DATA_UPLOAD_MAX_MEMORY_SIZE = SEAM_MAX_BATCH_BYTES * 2
 

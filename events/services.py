@@ -8,6 +8,7 @@ from ulid import ULID
 
 from events.ingest.batch import ReadMessages
 from events.models import Event, RejectedMessage
+from forwarding.planning import deliveries_nudge, deliveries_plan_events
 from identities.services import identity_resolve_events
 from workspaces.models import Source
 
@@ -59,7 +60,9 @@ def event_store_batch(*, source: Source, read: ReadMessages, received_at: dateti
         # ignore_conflicts hides which rows went in; ours are the ones bearing the ids we chose.
         stored_ids = set(Event.objects.filter(pk__in=[event.pk for event in events]).values_list("pk", flat=True))
         stored = [event for event in events if event.pk in stored_ids]
-        # In the same transaction: an accepted event always has its person, and a merge never
-        # commits without the events that caused it.
-        identity_resolve_events(workspace=source.workspace, events=stored)
+        # In the same transaction: an accepted event always has its person, a merge never commits
+        # without the events that caused it, and what Customer.io must hear is in the outbox.
+        people = identity_resolve_events(workspace=source.workspace, events=stored)
+        if deliveries_plan_events(workspace=source.workspace, events=stored, people=people):
+            deliveries_nudge(workspace_id=source.workspace_id)
     return StoredEvents(stored=stored, duplicates=len(read.accepted) - len(stored))

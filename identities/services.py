@@ -22,6 +22,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from events.models import Event
+from forwarding.planning import deliveries_nudge, deliveries_plan_merge
 from identities.models import DuplicateDismissal, Identity, IdentityWarning, Merge, Person, Split
 from identities.normalize import (
     IdentifierRules,
@@ -588,7 +589,11 @@ def _change_recorded(record: Merge | Split) -> None:
 
     Called inside the transaction that made the change, so the outbox row commits (or rolls back)
     with it: nothing forwarded that did not happen, nothing that happened left unforwarded.
+    A split needs no Customer.io operation: the new person is identified on its next event.
     """
+    if isinstance(record, Merge):
+        deliveries_plan_merge(merge=record)
+        deliveries_nudge(workspace_id=record.workspace_id)
 
 
 # --- Duplicate review ------------------------------------------------------------------------------

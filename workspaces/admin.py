@@ -30,6 +30,9 @@ class WorkspaceForm(forms.ModelForm):
             "site_id",
             "track_api_key",
             "identifier_policy",
+            "forwarding_paused",
+            "forwarding_dry_run",
+            "rate_limit_per_second",
         ]
 
     def clean_track_api_key(self) -> str:

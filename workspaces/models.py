@@ -28,6 +28,15 @@ class Workspace(models.Model):
     site_id = models.CharField("Customer.io site id", max_length=100, blank=True)
     track_api_key = models.CharField("Customer.io Track API key", max_length=200, blank=True)
     identifier_policy = models.CharField(max_length=10, choices=IdentifierPolicy, default=IdentifierPolicy.ID)
+    forwarding_paused = models.BooleanField(
+        default=False, help_text="Hold forwarding (e.g. during a backfill); events keep being stored."
+    )
+    forwarding_dry_run = models.BooleanField(
+        default=False, help_text="Record what would be sent to Customer.io instead of sending it."
+    )
+    rate_limit_per_second = models.PositiveIntegerField(
+        default=100, help_text="Requests per second to Customer.io, shared by every worker."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -34,6 +34,7 @@ def test_saving_with_a_blank_key_keeps_the_saved_one(admin_client, workspace):
         "site_id": "site",
         "track_api_key": "",
         "identifier_policy": "id",
+        "rate_limit_per_second": "100",
         "sources-TOTAL_FORMS": "0",
         "sources-INITIAL_FORMS": "0",
     }

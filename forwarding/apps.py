@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ForwardingConfig(AppConfig):
+    name = "forwarding"
+    verbose_name = "Forwarding to Customer.io"

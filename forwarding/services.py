@@ -1,0 +1,253 @@
+"""Sending the outbox to Customer.io: claim due deliveries, send them, record every attempt."""
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import orjson
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from forwarding.models import Delivery, DeliveryAttempt
+from forwarding.rate_limit import rate_limit_take
+from forwarding.retry import is_dead, is_retryable, next_attempt_at
+from forwarding.track_api import TrackApiClient, TrackResponse
+from workspaces.models import Workspace
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH_BYTES = 500_000  # Customer.io's v2 batch limit (500 KB), with room for the envelope
+ENVELOPE_BYTES = 64
+
+
+@dataclass(slots=True)
+class SendReport:
+    requests: int = 0
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+    dead: int = 0
+    dry_run: int = 0
+
+
+@dataclass(slots=True)
+class _Request:
+    """One HTTP request to Customer.io and the deliveries it carries, in order."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+    size: int = 0
+
+    @property
+    def is_v2(self) -> bool:
+        return "op" in self.deliveries[0].request
+
+    def call(self, client: TrackApiClient) -> TrackResponse:
+        if self.is_v2:
+            return client.batch([delivery.request["op"] for delivery in self.deliveries])
+        request = self.deliveries[0].request
+        return client.send(request["method"], request["path"], request["body"])
+
+
+def delivery_claim_batch(*, workspace: Workspace, limit: int) -> list[Delivery]:
+    """Claim due deliveries whose turn it is, oldest first, marking them `sending`.
+
+    Per-person order: a barrier (identify, merge, delete, suppress) waits for every earlier open
+    delivery of its lane and of its `after_lane`; any other delivery waits for an earlier open
+    barrier, or for an earlier delivery that is retrying (so a later operation never overtakes a
+    failing one). Postgres skips rows another worker holds (FOR UPDATE SKIP LOCKED); SQLite's
+    IMMEDIATE transactions make claims one at a time.
+    """
+    now = timezone.now()
+    earlier_open = Delivery.objects.filter(
+        workspace_id=OuterRef("workspace_id"), pk__lt=OuterRef("pk"), state__in=Delivery.OPEN_STATES
+    )
+    in_lane = earlier_open.filter(lane=OuterRef("lane"))
+    in_either_lane = earlier_open.filter(Q(lane=OuterRef("lane")) | Q(lane=OuterRef("after_lane")))
+    blocking = in_lane.filter(Q(is_barrier=True) | Q(attempts__gt=0) & Q(state=Delivery.State.PENDING))
+    due = (
+        Delivery.objects.filter(workspace=workspace, state=Delivery.State.PENDING, next_attempt_at__lte=now)
+        .filter(Q(is_barrier=False) | ~Exists(in_either_lane))
+        .filter(Q(is_barrier=True) | ~Exists(blocking))
+        .order_by("pk")
+    )
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        claimed = list(due[:limit])
+        if claimed:
+            Delivery.objects.filter(pk__in=[d.pk for d in claimed]).update(state=Delivery.State.SENDING, claimed_at=now)
+    return claimed
+
+
+def deliveries_send(
+    *, workspace: Workspace, time_budget: float = 20.0, client: TrackApiClient | None = None
+) -> SendReport:
+    """Send what is due for one workspace until nothing is left or the time budget is spent."""
+    report = SendReport()
+    if workspace.forwarding_paused:
+        return report
+    client = client or TrackApiClient(
+        base_url=workspace.effective_track_url, site_id=workspace.site_id, api_key=workspace.track_api_key
+    )
+    deadline = time.monotonic() + time_budget
+    while time.monotonic() < deadline:
+        claimed = delivery_claim_batch(workspace=workspace, limit=settings.SEAM_DELIVERY_CLAIM_SIZE)
+        if not claimed:
+            break
+        requests = requests_build(claimed)
+        for index, request in enumerate(requests):
+            if workspace.forwarding_dry_run:
+                _finish(request.deliveries, Delivery.State.DRY_RUN)
+                report.dry_run += len(request.deliveries)
+                continue
+            if not rate_limit_take(workspace=workspace, max_wait=max(0.0, deadline - time.monotonic())):
+                _release([d for later in requests[index:] for d in later.deliveries])
+                return report
+            response = request.call(client)
+            report.requests += 1
+            deliveries_record_response(request.deliveries, response, report)
+    return report
+
+
+def requests_build(claimed: list[Delivery]) -> list[_Request]:
+    """v1 deliveries go one per request; v2 operations share batches of at most 500 KB."""
+    requests: list[_Request] = []
+    batch = _Request()
+    for delivery in claimed:
+        if "op" not in delivery.request or delivery.send_alone:
+            requests.append(_Request([delivery]))
+            continue
+        size = len(orjson.dumps(delivery.request["op"])) + 1
+        if batch.deliveries and batch.size + size > MAX_BATCH_BYTES - ENVELOPE_BYTES:
+            requests.append(batch)
+            batch = _Request()
+        batch.deliveries.append(delivery)
+        batch.size += size
+    if batch.deliveries:
+        requests.append(batch)
+    return requests
+
+
+def deliveries_record_response(deliveries: list[Delivery], response: TrackResponse, report: SendReport) -> None:
+    """Record one attempt per delivery and move each to its next state."""
+    now = timezone.now()
+    DeliveryAttempt.objects.bulk_create(
+        DeliveryAttempt(
+            delivery=delivery,
+            started_at=now - timedelta(milliseconds=response.latency_ms),
+            status_code=response.status,
+            response_body=response.body,
+            error=response.error,
+            latency_ms=response.latency_ms,
+        )
+        for delivery in deliveries
+    )
+    status = response.status
+    if status is not None and 200 <= status < 300 and status != 207:
+        _finish(deliveries, Delivery.State.DELIVERED, status=status, now=now)
+        report.delivered += len(deliveries)
+    elif status == 207:
+        refused = _refused_indexes(response)
+        bad = [d for i, d in enumerate(deliveries) if i in refused]
+        good = [d for i, d in enumerate(deliveries) if i not in refused]
+        _finish(good, Delivery.State.DELIVERED, status=status, now=now)
+        for index, delivery in enumerate(deliveries):
+            if index in refused:
+                _finish([delivery], Delivery.State.FAILED, status=status, error=refused[index], now=now)
+        report.delivered += len(good)
+        report.failed += len(bad)
+    elif is_retryable(status):
+        _retry(deliveries, response, now, report)
+    elif status == 400 and len(deliveries) > 1:
+        # One bad operation can make Customer.io refuse a whole batch: send each alone to find it.
+        Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
+            state=Delivery.State.PENDING, send_alone=True, claimed_at=None, last_status_code=status
+        )
+        report.retrying += len(deliveries)
+    else:
+        _finish(deliveries, Delivery.State.FAILED, status=status, error=response.body[:500], now=now)
+        report.failed += len(deliveries)
+
+
+def deliveries_release_stuck() -> int:
+    """Put back deliveries claimed by a worker that died mid-send (they are sent again)."""
+    cutoff = timezone.now() - timedelta(seconds=settings.SEAM_DELIVERY_STUCK_AFTER_SECONDS)
+    return Delivery.objects.filter(state=Delivery.State.SENDING, claimed_at__lt=cutoff).update(
+        state=Delivery.State.PENDING, claimed_at=None
+    )
+
+
+def deliveries_replay(*, deliveries) -> int:
+    """Send failed, dead or dry-run deliveries again, as they were (same event ids: no duplicates)."""
+    now = timezone.now()
+    return (
+        deliveries.filter(state__in=[Delivery.State.FAILED, Delivery.State.DEAD, Delivery.State.DRY_RUN])
+        .exclude(request__has_key="refused")
+        .update(
+            state=Delivery.State.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            claimed_at=None,
+            send_alone=False,
+        )
+    )
+
+
+def _retry(deliveries: list[Delivery], response: TrackResponse, now: datetime, report: SendReport) -> None:
+    error = response.error or response.body[:500]
+    for delivery in deliveries:
+        attempts = delivery.attempts + 1
+        if is_dead(attempts=attempts, created_at=delivery.created_at, now=now):
+            _finish([delivery], Delivery.State.DEAD, status=response.status, error=error, now=now, attempts=attempts)
+            report.dead += 1
+            continue
+        Delivery.objects.filter(pk=delivery.pk).update(
+            state=Delivery.State.PENDING,
+            attempts=attempts,
+            claimed_at=None,
+            next_attempt_at=next_attempt_at(now=now, attempts=attempts, retry_after=response.retry_after),
+            last_status_code=response.status,
+            last_error=error,
+        )
+        report.retrying += 1
+
+
+def _finish(
+    deliveries: list[Delivery],
+    state: str,
+    *,
+    status: int | None = None,
+    error: str = "",
+    now: datetime | None = None,
+    attempts: int | None = None,
+) -> None:
+    if not deliveries:
+        return
+    now = now or timezone.now()
+    Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
+        state=state,
+        attempts=attempts if attempts is not None else F("attempts") + 1,
+        delivered_at=now if state == Delivery.State.DELIVERED else None,
+        claimed_at=None,
+        last_status_code=status,
+        last_error=error,
+    )
+
+
+def _release(deliveries: list[Delivery]) -> None:
+    """Unclaim without counting an attempt (the rate limit ran out of time, nothing was sent)."""
+    Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(state=Delivery.State.PENDING, claimed_at=None)
+
+
+def _refused_indexes(response: TrackResponse) -> dict[int, str]:
+    errors = response.json().get("errors")
+    refused = {}
+    for error in errors if isinstance(errors, list) else []:
+        if isinstance(error, dict) and isinstance(error.get("batch_index"), int):
+            reason = " ".join(str(error.get(key, "")) for key in ("field", "message", "reason")).strip()
+            refused[error["batch_index"]] = reason[:500]
+    return refused

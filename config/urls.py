@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="openapi-schema"),
     path("healthz", error_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("shop/", include("demo.urls")),
 ]
 
 handler400 = error_views.bad_request

@@ -1,0 +1,89 @@
+"""Fixtures for the browser tests: Debian's headless Chromium driven by Playwright, and the demo sources."""
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from demo.management.commands.seed_demo import DEMO_KEYS
+from demo.tests.browsing import SDK_DIR, SDK_DIST, Tab
+from workspaces.models import Source
+from workspaces.services import source_create, workspace_ensure
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian's browser, never one Playwright downloads; nothing in the background may reach the network.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _orm_beside_playwright():
+    """Playwright's sync API keeps an asyncio loop in the test's thread, so Django would refuse the tests'
+    ORM calls (and the database flush after each test); they are plain synchronous calls, and the live
+    server answers from its own thread. Module-scoped, so it outlives each test's database teardown."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture
+def new_tab(browser) -> Callable[..., Tab]:
+    """Make tabs, each in a fresh context: a new visitor with no cookies or storage."""
+    contexts = []
+
+    def make(**options) -> Tab:
+        context = browser.new_context(**options)
+        contexts.append(context)
+        return Tab(context)
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def tab(new_tab) -> Tab:
+    return new_tab()
+
+
+@pytest.fixture
+def demo_sources(db) -> dict[str, Source]:
+    """The demo workspace's browser and server sources with their fixed keys, as seed_demo makes them."""
+    workspace, _ = workspace_ensure(
+        name="Demo store", track_api_url="http://127.0.0.1:9", site_id="s", track_api_key="k"
+    )
+    return {
+        kind: source_create(workspace=workspace, name=f"Demo {kind}", kind=kind, write_key=key)[0]
+        for kind, key in DEMO_KEYS.items()
+    }
+
+
+@pytest.fixture(scope="session")
+def sdk_dist() -> Path:
+    """Customer.io's browser SDK bundles, installed from demo/tests/sdk/package-lock.json when missing."""
+    if not SDK_DIST.exists() and shutil.which("npm"):
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=SDK_DIR, timeout=300, check=False)
+    if not SDK_DIST.exists():
+        pytest.skip(f"needs the npm package: npm ci --prefix {SDK_DIR}")
+    return SDK_DIST

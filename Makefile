@@ -22,6 +22,8 @@ run: $(STAMP)
 	SEAM_PORT=$(SEAM_PORT) $(BIN)/honcho --procfile Procfile.dev start $(if $(CUSTOMERIO_SITE_ID),web worker beat,)
 
 test: export DEBUG ?= 1
+# Tests keep their SQLite file and filesystem broker apart from a running `make run`.
+test: export SEAM_VAR_DIR ?= $(CURDIR)/var/test
 test: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)

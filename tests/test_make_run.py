@@ -38,7 +38,7 @@ def manage(*args: str, env: dict) -> str:
     return result.stdout
 
 
-def test_make_run_serves_the_api_with_a_worker_beat_and_the_emulator(embedded_env):
+def test_make_run_serves_the_api_and_forwards_to_the_emulator(embedded_env):
     manage("migrate", "--noinput", env=embedded_env)
     printed = manage("seed_demo", env=embedded_env)
     assert DEMO_SERVER_KEY in printed and "/admin/" in printed
@@ -73,6 +73,12 @@ def test_make_run_serves_the_api_with_a_worker_beat_and_the_emulator(embedded_en
         count = manage("shell", "-c", "from events.models import Event; print(Event.objects.count())", env=embedded_env)
         assert count.strip().splitlines()[-1] == "1"
         assert requests.get(f"{base_url}/admin/login/", timeout=5).status_code == 200
+
+        def forwarded() -> bool:
+            person = requests.get(f"{emulator_url}/_emulator/people/u-1", params={"site_id": "demo-site"}, timeout=2)
+            return person.ok and [e["name"] for e in person.json()["events"]] == ["order_completed"]
+
+        _wait_for(forwarded, "the event to reach the emulated Customer.io")
     finally:
         os.killpg(honcho.pid, signal.SIGTERM)
         honcho.wait(timeout=30)

@@ -214,3 +214,31 @@ def test_a_batch_refused_whole_is_split_to_find_the_bad_operation(api, workspace
     drain(workspace)
     states = list(Delivery.objects.filter(kind="event").order_by("pk").values_list("state", flat=True))
     assert states.count("delivered") == 2 and states.count("failed") == 1
+
+
+def test_a_merge_reaches_customer_io_after_both_people_exist(api, workspace, emulator):
+    from identities.models import Person
+    from identities.services import person_merge
+
+    ingest(api, [("/v1/identify", {"userId": "u-1"}), ("/v1/track", {"userId": "u-1", "event": "first"})])
+    ingest(api, [("/v1/identify", {"userId": "u-2"}), ("/v1/track", {"userId": "u-2", "event": "second"})])
+    survivor, merged_away = (Person.objects.get(customer_id=cid) for cid in ("u-1", "u-2"))
+    person_merge(survivor=survivor, merged_away=merged_away)
+    drain(workspace)
+
+    assert emulator.person("u-2") is None  # Customer.io deletes the secondary
+    assert sorted(event["name"] for event in emulator.person("u-1")["events"]) == ["first", "second"]
+    assert emulator.get("notes", kind="merge_ignored_primary_missing")["notes"] == []
+
+
+def test_the_admin_replays_a_dead_delivery(api, workspace, emulator, admin_client):
+    ingest(api, SHOPPER[:1])
+    delivery = Delivery.objects.get()
+    Delivery.objects.update(state="dead")
+    response = admin_client.post(
+        "/admin/forwarding/delivery/", {"action": "replay", "_selected_action": [delivery.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    drain(workspace)
+    delivery.refresh_from_db()
+    assert delivery.state == "delivered"

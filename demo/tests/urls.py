@@ -21,11 +21,27 @@ SNIPPET_PAGE = engines["django"].from_string(
 SDK_PAGE = engines["django"].from_string(
     """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Official SDK</title>
+{% if bundle == "standalone" %}
+<script>
+  // What Customer.io's copy-paste snippet sets up before its CDN script, with the CDN pointed at Seam.
+  window.cioanalytics = [];
+  cioanalytics._writeKey = {{ key_json|safe }};
+  cioanalytics._cdn = location.origin;
+  ["page", "track", "identify"].forEach(function (method) {
+    cioanalytics[method] = function () {
+      cioanalytics.push([method].concat([].slice.call(arguments)));
+      return cioanalytics;
+    };
+  });
+</script>
+<script data-global-customerio-analytics-key="cioanalytics" src="/t/sdk/standalone.js"></script>
+{% else %}
 <script src="/t/sdk/index.js"></script>
 <script>
-  // The npm package's documented use, pointed at Seam instead of cdp.customer.io.
+  // The npm package's documented use (UMD build), pointed at Seam instead of cdp.customer.io.
   window.cioanalytics = AnalyticsNext.AnalyticsBrowser.load({writeKey: {{ key_json|safe }}, cdnURL: location.origin});
 </script>
+{% endif %}
 </head><body><h1>Official SDK</h1></body></html>"""
 )
 
@@ -37,7 +53,8 @@ def snippet_page(request: HttpRequest) -> HttpResponse:
 
 
 def sdk_page(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(SDK_PAGE.render({"key_json": json.dumps(DEMO_KEYS[Source.Kind.BROWSER])}))
+    context = {"bundle": request.GET.get("bundle"), "key_json": json.dumps(DEMO_KEYS[Source.Kind.BROWSER])}
+    return HttpResponse(SDK_PAGE.render(context))
 
 
 urlpatterns = [

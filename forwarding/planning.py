@@ -139,59 +139,39 @@ def _identify(
     request = {"method": "PUT", "path": customer_path(identifier[1]), "body": attributes}
     if skipped:
         request["skipped_attributes"] = skipped
-    return Delivery(
-        workspace=workspace,
-        lane=lane_for(person.pk),
-        kind=Delivery.Kind.IDENTIFY,
-        is_barrier=True,
-        request=request,
-        event=event,
-        merge=merge,
-        next_attempt_at=now,
-        created_at=now,
-    )
+    return _delivery(workspace, person.pk, Delivery.Kind.IDENTIFY, request, now, event=event, merge=merge)
 
 
 def _event(workspace: Workspace, person: Person, identifier: tuple[str, str] | None, event: Event, now) -> Delivery:
     try:
         if identifier is None:
-            kind = Delivery.Kind.ANONYMOUS_EVENT
-            request = {"method": "POST", "path": "/api/v1/events", "body": anonymous_event_body(event)}
-        else:
-            kind, request = Delivery.Kind.EVENT, {"op": event_op(event, identifier)}
-    except PayloadRefused as refused:
-        return Delivery(
-            workspace=workspace,
-            lane=lane_for(person.pk),
-            kind=Delivery.Kind.EVENT if identifier else Delivery.Kind.ANONYMOUS_EVENT,
-            request={"refused": str(refused)},
-            event=event,
-            state=Delivery.State.FAILED,
-            last_error=str(refused),
-            next_attempt_at=now,
-            created_at=now,
+            body = anonymous_event_body(event)
+            request = {"method": "POST", "path": "/api/v1/events", "body": body}
+            return _delivery(workspace, person.pk, Delivery.Kind.ANONYMOUS_EVENT, request, now, event=event)
+        return _delivery(
+            workspace, person.pk, Delivery.Kind.EVENT, {"op": event_op(event, identifier)}, now, event=event
         )
-    return Delivery(
-        workspace=workspace,
-        lane=lane_for(person.pk),
-        kind=kind,
-        request=request,
-        event=event,
-        next_attempt_at=now,
-        created_at=now,
-    )
+    except PayloadRefused as refused:
+        kind = Delivery.Kind.EVENT if identifier else Delivery.Kind.ANONYMOUS_EVENT
+        delivery = _delivery(workspace, person.pk, kind, {"refused": str(refused)}, now, event=event)
+        delivery.state, delivery.last_error = Delivery.State.FAILED, str(refused)
+        return delivery
 
 
 def _v2(workspace: Workspace, person_id: int, kind: str, op: dict, now, merge: Merge | None = None) -> Delivery:
+    return _delivery(workspace, person_id, kind, {"op": op}, now, merge=merge)
+
+
+def _delivery(workspace: Workspace, person_id: int, kind: str, request: dict, now, **causes) -> Delivery:
     return Delivery(
         workspace=workspace,
         lane=lane_for(person_id),
         kind=kind,
         is_barrier=kind in Delivery.BARRIER_KINDS,
-        request={"op": op},
-        merge=merge,
+        request=request,
         next_attempt_at=now,
         created_at=now,
+        **causes,
     )
 
 

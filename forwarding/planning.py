@@ -19,7 +19,6 @@ from forwarding.payloads import (
     event_op,
     identify_attributes,
     merge_op,
-    person_op,
     unix_seconds,
 )
 from identities.models import Identity, Merge, Person
@@ -93,14 +92,6 @@ def deliveries_plan_merge(*, merge: Merge) -> None:
     for delivery in deliveries:
         delivery.after_lane = after
     Delivery.objects.bulk_create(deliveries)
-
-
-def deliveries_plan_person_removal(*, person: Person, action: str) -> None:
-    """`delete` or `suppress` the person in Customer.io, after its earlier operations."""
-    identifier = person_identifier(person=person, policy=person.workspace.identifier_policy)
-    if identifier is not None:
-        kind = Delivery.Kind.DELETE if action == "delete" else Delivery.Kind.SUPPRESS
-        _v2(person.workspace, person.pk, kind, person_op(action, identifier), timezone.now()).save()
 
 
 def deliveries_nudge(*, workspace_id: int) -> None:

@@ -63,3 +63,29 @@ def test_it_stores_the_tracking_plan_events_of_a_visit(live_server, demo_sources
     assert {event.anonymous_id for event in visit} == {anonymous_id}
     assert {event_person(event=event).email for event in visit} == {"ada@example.com"}
     assert tab.errors == []
+
+
+def test_it_shows_every_demo_page_without_console_errors(live_server, demo_sources, tab):
+    page = tab.page
+    visited = []
+
+    def visit(url: str) -> None:
+        tab.goto(url)
+        visited.append(page.url)
+
+    visit(f"{live_server.url}/shop/")
+    for collection in ("coffee", "brewing-gear"):
+        visit(f"{live_server.url}/shop/collections/{collection}/")
+    for product in ("ethiopia-guji", "colombia-huila", "gooseneck-kettle", "pour-over-dripper"):
+        visit(f"{live_server.url}/shop/products/{product}/")
+    page.click("#add-to-cart")
+    page.wait_for_url("**/shop/cart/")
+    visit(f"{live_server.url}/shop/checkout/")
+    page.fill("#email", "grace@example.com")
+    page.click("#place-order")
+    page.wait_for_url("**/shop/orders/**")
+    page.wait_for_function("window.seam && window.seam.loaded")
+    visit(f"{live_server.url}/shop/cart/")  # empty again
+
+    assert len(visited) == 9
+    assert tab.errors == []

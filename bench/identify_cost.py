@@ -7,6 +7,9 @@ created, migrated and dropped again. Each repetition makes a known customer and 
 visitor with N prior events, then times the identify that merges the visitor into the customer:
 the whole ingest write (event insert + resolution, one transaction), as the API would run it.
 Target: heavy / light ≤ 1.5.
+
+Measured (5 repetitions, medians): SQLite 8.20 ms vs 8.30 ms, ratio 0.99; Postgres 15 12.39 ms vs
+13.37 ms, ratio 0.93. A merge moves identities, never events (rule 8).
 """
 
 import argparse

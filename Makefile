@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SEAM_PORT ?= 8000
 
-.PHONY: run test lint check venv pin clean
+.PHONY: run test lint check venv bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: export SEAM_VAR_DIR ?= $(CURDIR)/var/test
 test: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmarks report ratios against a baseline measured in the same run (set DATABASE_URL for Postgres).
+bench: export DEBUG ?= 1
+bench: $(STAMP)
+	$(BIN)/python bench/identify_cost.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,5 +1,6 @@
 """Helpers for the browser tests: a tab that remembers console errors, and waiting for stored events."""
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -7,6 +8,7 @@ from urllib.parse import urlencode
 
 from events.models import Event
 
+QUEUE_EMPTY = "JSON.parse(localStorage.getItem('seam_queue') || '[]').length === 0"
 SDK_DIR = Path(__file__).parent / "sdk"
 SDK_DIST = SDK_DIR / "node_modules" / "@customerio" / "cdp-analytics-browser" / "dist" / "umd"
 
@@ -27,6 +29,16 @@ class Tab:
 
     def cookie(self, url: str, name: str = "ajs_anonymous_id") -> dict | None:
         return next((cookie for cookie in self.context.cookies(url) if cookie["name"] == name), None)
+
+    def settle(self, timeout_ms: float = 5000) -> None:
+        """Wait until seam.js has nothing left to send, so no request is still writing when the test's
+        database is flushed (on Postgres, a TRUNCATE beside a live INSERT can deadlock)."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        for page in self.context.pages:
+            # Offline, closed or elsewhere: nothing it could still send in time.
+            with contextlib.suppress(PlaywrightError):
+                page.wait_for_function(f"!window.seam || !window.seam.loaded || {QUEUE_EMPTY}", timeout=timeout_ms)
 
     def storage(self, key: str) -> str | None:
         return self.page.evaluate("key => localStorage.getItem(key)", key)

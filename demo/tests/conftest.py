@@ -50,16 +50,16 @@ def _orm_beside_playwright():
 @pytest.fixture
 def new_tab(browser) -> Callable[..., Tab]:
     """Make tabs, each in a fresh context: a new visitor with no cookies or storage."""
-    contexts = []
+    tabs = []
 
     def make(**options) -> Tab:
-        context = browser.new_context(**options)
-        contexts.append(context)
-        return Tab(context)
+        tabs.append(Tab(browser.new_context(**options)))
+        return tabs[-1]
 
     yield make
-    for context in contexts:
-        context.close()
+    for tab in tabs:
+        tab.settle()
+        tab.context.close()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from demo.tests.browsing import events_settle, events_wait, snippet_url
+from demo.tests.browsing import QUEUE_EMPTY, events_settle, events_wait, snippet_url
 from events.models import Event
 from identities.selectors import event_person
 
@@ -202,7 +202,7 @@ def test_it_retries_a_5xx_with_the_same_message_ids(live_server, demo_sources, t
     tab.page.route("**/v1/b", first_answer_lost)
     tab.goto(snippet_url(live_server.url, **FAST))
     # Waiting in Playwright, not in the database: the route handler only runs while Playwright is called.
-    tab.page.wait_for_function("JSON.parse(localStorage.getItem('seam_queue') || '[1]').length === 0")
+    tab.page.wait_for_function(QUEUE_EMPTY)
 
     assert len(batches) == 2 and batches[0] == batches[1]
     assert [event.message_id for event in events_settle(0.2)] == batches[0]

@@ -34,6 +34,28 @@ def test_it_keeps_the_anonymous_id_across_pages_and_reloads(live_server, demo_so
     assert tab.cookie(live_server.url)["value"] == anonymous_id
 
 
+def test_it_speaks_the_official_sdks_wire_format(live_server, demo_sources, tab):
+    with tab.page.expect_request(lambda request: request.url.endswith("/v1/b")) as posted:
+        tab.goto(snippet_url(live_server.url, "Landing", **FAST) + "&utm_source=news&utm_campaign=spring")
+    request = posted.value
+    assert request.headers["content-type"] == "text/plain" and "authorization" not in request.headers
+    body = json.loads(request.post_data)
+    assert set(body) == {"batch", "writeKey", "sentAt"} and body["writeKey"] == "pk_demo_browser_write_key"
+    (message,) = body["batch"]
+    assert set(message) == {"type", "messageId", "anonymousId", "timestamp", "context", "integrations", "properties"}
+    assert message["timestamp"].endswith("Z") and body["sentAt"].endswith("Z")
+    context = message["context"]
+    assert context["campaign"] == {"source": "news", "name": "spring"}
+    assert context["library"] == {"name": "seam.js", "version": "0.1.0"}
+    assert context["locale"] and context["userAgent"].startswith("Mozilla/5.0")
+    assert set(context["page"]) == {"path", "referrer", "search", "title", "url"}
+    assert message["properties"] == context["page"]
+
+    (event,) = events_wait(1)
+    assert (event.type, event.message_id, event.anonymous_id) == ("page", message["messageId"], message["anonymousId"])
+    assert event.context == context
+
+
 def test_it_rereads_the_ids_on_every_call(live_server, demo_sources, tab):
     tab.goto(snippet_url(live_server.url, **FAST))
     anonymous_id = tab.cookie(live_server.url)["value"]

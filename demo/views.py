@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from demo.cart import cart_add, cart_clear, cart_get
 from demo.catalog import COLLECTIONS, PRODUCTS, collection_products
-from demo.management.commands.seed_demo import DEMO_KEYS
+from demo.keys import DEMO_KEYS
 from demo.services import order_place
 from workspaces.models import Source
 from workspaces.selectors import source_get_by_write_key

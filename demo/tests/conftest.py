@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from demo.management.commands.seed_demo import DEMO_KEYS
+from demo.keys import DEMO_KEYS
 from demo.tests.browsing import SDK_DIR, SDK_DIST, Tab
 from workspaces.models import Source
 from workspaces.services import source_create, workspace_ensure
@@ -26,7 +26,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an asyncio loop running in the main thread
+# while it is open, and Django then refuses ORM calls in every later test module.
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")

@@ -7,7 +7,7 @@ from django.template import engines
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from demo.management.commands.seed_demo import DEMO_KEYS
+from demo.keys import DEMO_KEYS
 from demo.tests.browsing import SDK_DIST
 from workspaces.models import Source
 

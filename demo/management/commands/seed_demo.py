@@ -4,12 +4,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from demo.keys import DEMO_KEYS, DEMO_WORKSPACE
 from workspaces.models import Source
 from workspaces.services import source_create, source_issue_key, workspace_ensure
 
-# Fixed keys so a developer's curl commands keep working across `make run`s. Never used in production:
-# the command refuses to run with DEBUG off.
-DEMO_KEYS = {Source.Kind.BROWSER: "pk_demo_browser_write_key", Source.Kind.SERVER: "sk_demo_server_write_key"}
 EMULATOR_URL = f"http://127.0.0.1:{os.environ.get('SEAM_EMULATOR_PORT', '8025')}"
 
 
@@ -25,7 +23,7 @@ class Command(BaseCommand):
         site_id = os.environ.get("CUSTOMERIO_SITE_ID", "")
         api_key = os.environ.get("CUSTOMERIO_API_KEY", "")
         workspace, _ = workspace_ensure(
-            name="Demo store",
+            name=DEMO_WORKSPACE,
             # Without Customer.io credentials, forward to the local emulator that `make run` starts.
             track_api_url="" if site_id else EMULATOR_URL,
             site_id=site_id or "demo-site",
@@ -50,10 +48,12 @@ class Command(BaseCommand):
                     "",
                     "Seam is starting.",
                     f"  Admin:          {base}/admin/   (user: admin, password: {password})",
+                    f"  Demo store:     {base}/shop/   (then find yourself in the emulator below)",
                     f"  OpenAPI schema: {base}/api/schema/",
                     f"  Browser key:    {DEMO_KEYS[Source.Kind.BROWSER]}",
                     f"  Server key:     {DEMO_KEYS[Source.Kind.SERVER]}",
-                    f"  Customer.io:    {workspace.effective_track_url}",
+                    f"  Customer.io:    {workspace.effective_track_url}"
+                    + ("   (local emulator: /_emulator/ shows what arrived)" if not site_id else ""),
                     "  Try:",
                     f"    curl -u {DEMO_KEYS[Source.Kind.SERVER]}: {base}/v1/track \\",
                     "      -H 'Content-Type: application/json' \\",

@@ -1,0 +1,157 @@
+"""P1 (batch ingest vs the database's own COPY limit) and P2 (single messages vs a bare Django view),
+plus the naive build as a reference row. Run through bench/run.py (`make bench`)."""
+
+import base64
+import io
+import json
+import time
+from pathlib import Path
+
+import orjson
+import psycopg
+
+from bench.harness import gunicorn, manage, wrk
+
+BATCH_SIZE = 100
+SECONDS = 15
+CONNECTIONS = 8  # several concurrent clients
+
+
+def message(n: int) -> dict:
+    """A realistic ~1 KB storefront event, as analytics-python sends it (no messageId: each is new)."""
+    return {
+        "type": "track",
+        "anonymousId": f"anon-{n % 40}",
+        "event": "added_to_cart",
+        "properties": {
+            "cart_id": f"cart-{n % 40}",
+            "product_id": f"prod-{n % 97}",
+            "sku": f"SKU-{n % 97:05d}",
+            "name": "Organic cotton crew-neck t-shirt, relaxed fit",
+            "category": "apparel/tops",
+            "quantity": 1 + n % 3,
+            "price": 29.5,
+            "currency": "EUR",
+            "image_url": "https://cdn.shop.example/images/products/prod-1234/main-1200x1200.jpg",
+        },
+        "context": {
+            "library": {"name": "analytics-python", "version": "1.1.0"},
+            "ip": "203.0.113.0",
+            "locale": "en-GB",
+            "userAgent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/126.0 Safari/537.36",
+            "page": {
+                "path": "/products/organic-cotton-crew-neck",
+                "url": "https://shop.example/products/organic-cotton-crew-neck?utm_source=newsletter",
+                "title": "Organic cotton crew-neck t-shirt",
+                "referrer": "https://shop.example/collections/tops",
+            },
+            "campaign": {"source": "newsletter", "medium": "email", "name": "autumn"},
+        },
+        "timestamp": "2026-11-20T10:00:00.000Z",
+    }
+
+
+def lua_script(path: Path, *, key: str, body: bytes) -> Path:
+    auth = base64.b64encode(f"{key}:".encode()).decode()
+    path.write_text(
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Basic {auth}"\n'
+        f"wrk.body = [==[{body.decode()}]==]\n"
+    )
+    return path
+
+
+def source_key(env: dict) -> str:
+    return json.loads(manage(env, "create_source", "--workspace", "Bench", "--kind", "server"))["write_key"]
+
+
+def count_events(env: dict) -> int:
+    with psycopg.connect(env["DATABASE_URL"]) as connection:
+        return connection.execute("SELECT count(*) FROM events_event").fetchone()[0]
+
+
+def copy_rate(env: dict, rows: int = 100_000) -> float:
+    """Rows/s that one client reaches with COPY of the same rows into a twin of the events table."""
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as connection:
+        connection.execute("DROP TABLE IF EXISTS bench_copy")
+        connection.execute("CREATE TABLE bench_copy (LIKE events_event INCLUDING ALL)")
+        buffer = io.BytesIO()
+        query = f"COPY (SELECT * FROM events_event LIMIT {int(rows)}) TO STDOUT"  # noqa: S608 - an int
+        with connection.cursor().copy(query) as copy:
+            for chunk in copy:
+                buffer.write(chunk)
+        data = buffer.getvalue()
+        copied = data.count(b"\n")
+        started = time.perf_counter()
+        with connection.transaction(), connection.cursor().copy("COPY bench_copy FROM STDIN") as copy:
+            copy.write(data)
+        elapsed = time.perf_counter() - started
+        connection.execute("DROP TABLE bench_copy")
+    return copied / elapsed
+
+
+def run(env: dict, workdir: Path) -> list[dict]:
+    key = source_key(env)
+    batch = orjson.dumps({"batch": [message(n) for n in range(BATCH_SIZE)]})
+    single = orjson.dumps(message(0))
+    rows = []
+    with gunicorn(env) as server:
+        warm = lua_script(workdir / "warm.lua", key=key, body=batch)
+        wrk(f"{server.url}/v1/batch", warm, seconds=3, connections=CONNECTIONS)
+
+        before = count_events(env)
+        result = wrk(f"{server.url}/v1/batch", warm, seconds=SECONDS, connections=CONNECTIONS)
+        stored = count_events(env) - before
+        seam_rate = stored / result.duration
+        copy = copy_rate(env)
+        rows.append(
+            {
+                "id": "P1",
+                "measure": f"batch ingest ({BATCH_SIZE}/request, ~1 KB events, {CONNECTIONS} clients), events/s stored",
+                "value": seam_rate,
+                "baseline_name": "COPY of the same rows, one client",
+                "baseline": copy,
+                "target": ">= 0.40",
+                "ok": seam_rate / copy >= 0.40,
+                "note": f"{result.requests} requests, non-2xx {result.non_2xx}, p99 {result.latency_p99_ms:.0f} ms, "
+                f"wrk CPU {result.cpu_seconds / result.duration:.0%} of a core",
+            }
+        )
+
+        naive_before = count_events(env)
+        naive = wrk(f"{server.url}/bench/naive/batch", warm, seconds=SECONDS, connections=CONNECTIONS)
+        naive_rate = (count_events(env) - naive_before) / naive.duration
+        rows.append(
+            {
+                "id": "ref",
+                "measure": "naive build (DRF serializer + one ORM insert per message), events/s",
+                "value": naive_rate,
+                "baseline_name": "Seam's batch ingest (P1)",
+                "baseline": seam_rate,
+                "target": "reference",
+                "ok": None,
+                "note": f"Seam is {seam_rate / max(naive_rate, 1e-9):.1f}x the naive build",
+            }
+        )
+
+        track = lua_script(workdir / "track.lua", key=key, body=single)
+        bare = lua_script(workdir / "bare.lua", key=key, body=b"{}")
+        wrk(f"{server.url}/v1/track", track, seconds=3, connections=CONNECTIONS)
+        single_result = wrk(f"{server.url}/v1/track", track, seconds=SECONDS, connections=CONNECTIONS)
+        bare_result = wrk(f"{server.url}/bench/bare", bare, seconds=SECONDS, connections=CONNECTIONS)
+        rows.append(
+            {
+                "id": "P2",
+                "measure": "single-message ingest (/v1/track), requests/s",
+                "value": single_result.requests_per_second,
+                "baseline_name": "bare Django view returning {}",
+                "baseline": bare_result.requests_per_second,
+                "target": ">= 0.50",
+                "ok": single_result.requests_per_second / bare_result.requests_per_second >= 0.50,
+                "note": f"p50 {single_result.latency_p50_ms:.1f} ms vs {bare_result.latency_p50_ms:.1f} ms; "
+                f"non-2xx {single_result.non_2xx}",
+            }
+        )
+    return rows

@@ -12,6 +12,13 @@ BROWSER_KEY = "pk_test_browser_key"
 SERVER_KEY = "sk_test_server_key"
 
 
+@pytest.fixture(autouse=True)
+def _ingest_rate_limits_off(settings):
+    """Tests send far faster than any client may; events/tests/test_throttling.py turns the limits on."""
+    settings.SEAM_INGEST_RATE_PER_IP = 0
+    settings.SEAM_INGEST_RATE_PER_KEY = 0
+
+
 @pytest.fixture
 def workspace(db):
     workspace, _ = workspace_ensure(name="Acme", track_api_url="http://127.0.0.1:9", site_id="s", track_api_key="k")

@@ -214,6 +214,17 @@ SEAM_MAX_BATCH_BYTES = env_int("SEAM_MAX_BATCH_BYTES", 500 * 1024)
 SEAM_MAX_BATCH_MESSAGES = env_int("SEAM_MAX_BATCH_MESSAGES", 2500)
 # A corrected timestamp further ahead of the receive time than this is clamped and flagged.
 SEAM_MAX_FUTURE_SECONDS = env_int("SEAM_MAX_FUTURE_SECONDS", 600)
+# Ingest rate limits, requests per second with a burst (0 turns one off); see events/api/throttling.py.
+SEAM_INGEST_RATE_PER_IP = env_int("SEAM_INGEST_RATE_PER_IP", 100)
+SEAM_INGEST_BURST_PER_IP = env_int("SEAM_INGEST_BURST_PER_IP", 200)
+SEAM_INGEST_RATE_PER_KEY = env_int("SEAM_INGEST_RATE_PER_KEY", 500)
+SEAM_INGEST_BURST_PER_KEY = env_int("SEAM_INGEST_BURST_PER_KEY", 1000)
+# Behind N reverse proxies, the client address is the Nth entry from the right of X-Forwarded-For.
+SEAM_TRUSTED_PROXY_COUNT = env_int("SEAM_TRUSTED_PROXY_COUNT", 0)
+# PII hygiene for context.ip: "truncate" (IPv4 /24, IPv6 /48), "keep" or "drop".
+SEAM_IP_HANDLING = os.environ.get("SEAM_IP_HANDLING", "truncate")
+if SEAM_IP_HANDLING not in ("truncate", "keep", "drop"):
+    raise ImproperlyConfigured(f"SEAM_IP_HANDLING must be truncate, keep or drop, not {SEAM_IP_HANDLING!r}")
 # --- Forwarding to Customer.io -------------------------------------------------------------------
 SEAM_DELIVERY_MAX_ATTEMPTS = env_int("SEAM_DELIVERY_MAX_ATTEMPTS", 12)
 SEAM_DELIVERY_DEAD_AFTER_SECONDS = env_int("SEAM_DELIVERY_DEAD_AFTER_SECONDS", 6 * 3600)

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from events.api import schema
 from events.api.authentication import source_authenticate, write_key_from_body, write_key_from_header
 from events.api.errors import ApiError
+from events.api.throttling import client_ip, throttle_ip, throttle_source
 from events.ingest.batch import messages_read
 from events.ingest.body import BodyRejected, body_read
 from events.ingest.messages import Envelope
@@ -27,6 +28,9 @@ INGEST_ERRORS = {
     401: OpenApiResponse(schema.ErrorSerializer, description="missing, unknown, revoked or disabled write key"),
     403: OpenApiResponse(schema.ErrorSerializer, description="origin not allowed for this browser source"),
     413: OpenApiResponse(schema.ErrorSerializer, description="message > 32 KB, batch > 500 KB or > 2,500 messages"),
+    415: OpenApiResponse(schema.ErrorSerializer, description="a Content-Encoding other than gzip"),
+    429: OpenApiResponse(schema.ErrorSerializer, description="too many requests per address or key; see Retry-After"),
+    503: OpenApiResponse(schema.ErrorSerializer, description="the database is unavailable; see Retry-After"),
 }
 
 
@@ -39,12 +43,16 @@ class IngestView(APIView):
 
     def post(self, request: Request) -> Response:
         received_at = timezone.now()
+        throttle_ip(client_ip(request))
         # A key in a header is checked before the body is read: a bad key costs nothing more.
         header_key = write_key_from_header(request.headers.get("Authorization", ""))
         source = source_authenticate(header_key) if header_key else None
+        if source is not None:
+            throttle_source(source.pk)
         body = self._read_body(request)
         if source is None:
             source = source_authenticate(write_key_from_body(body.data))
+            throttle_source(source.pk)
         _check_origin(source, request.headers.get("Origin"))
 
         messages, envelope = self._unpack(body, received_at)
@@ -145,6 +153,7 @@ class SourceSettingsView(APIView):
         responses={200: schema.SdkSettingsSerializer, 404: schema.ErrorSerializer},
     )
     def get(self, request: Request, write_key: str) -> Response:
+        throttle_ip(client_ip(request))  # an oracle for guessing keys: as costly as ingest
         if source_get_by_write_key(write_key) is None:
             raise ApiError(404, "unknown_write_key", "no enabled source has this write key")
         return Response(

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -58,6 +59,7 @@ QUEUE_EMPTY = "JSON.parse(localStorage.getItem('seam_queue') || '[]').length ===
 BROWSER_EVENTS = ["collection_viewed", "product_viewed", "product_viewed", "added_to_cart", "checkout_started"]
 FORWARDED_KINDS = (Delivery.Kind.EVENT, Delivery.Kind.ANONYMOUS_EVENT)
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+SINCE_MARGIN = timedelta(hours=1)  # client clocks are corrected, never by more than this in a sane visit
 
 
 class MergeQAError(Exception):
@@ -87,6 +89,7 @@ class Visit:
     order_id: str = ""
     server_anonymous_id: str = ""  # what the order page says the store's server read
     browser_order: bool = False
+    started_at: datetime | None = None
     console_errors: list[str] = field(default_factory=list)
     failed_step: str = ""
     error: str = ""
@@ -117,7 +120,14 @@ def visit_store(
     if not chromium.exists():
         raise MergeQAError(f"merge_qa needs Chromium at {chromium} (apt-get install chromium, or --chromium PATH)")
 
-    visit = Visit(run_id=run_id, email=email, user_agent="", base_url=base_url, browser_order=browser_order)
+    visit = Visit(
+        run_id=run_id,
+        email=email,
+        user_agent="",
+        base_url=base_url,
+        browser_order=browser_order,
+        started_at=timezone.now(),
+    )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         visit.user_agent = (
@@ -292,11 +302,10 @@ def _wait(condition: Callable[[], object], deadline: float, every: float = 0.25)
 
 def _wait_for_visit_events(visit: Visit, workspace: Workspace, deadline: float) -> Found:
     def read() -> Found:
-        browser = list(
-            Event.objects.filter(
-                workspace=workspace, context__userAgent__icontains=f"SeamMergeQA/{visit.run_id}"
-            ).order_by("id")
-        )
+        ours = Event.objects.filter(workspace=workspace, context__userAgent__icontains=f"SeamMergeQA/{visit.run_id}")
+        if visit.started_at is not None:  # the run's own hour, not the whole history (timestamps are indexed)
+            ours = ours.filter(timestamp__gte=visit.started_at - SINCE_MARGIN)
+        browser = list(ours.order_by("id"))
         orders = (
             list(
                 Event.objects.filter(

@@ -102,6 +102,10 @@ class Visit:
 # --- the visit ----------------------------------------------------------------------------------------
 
 
+class VisitStepError(Exception):
+    """The store did not offer what the visit needs (e.g. two products in a collection)."""
+
+
 def visit_store(
     *,
     base_url: str,
@@ -143,10 +147,6 @@ def visit_store(
     return visit
 
 
-class VisitStepError(Exception):
-    pass
-
-
 def _visit(browser, visit: Visit, step_timeout_ms: float) -> None:
     base = visit.base_url.rstrip("/")
 
@@ -169,23 +169,27 @@ def _visit(browser, visit: Visit, step_timeout_ms: float) -> None:
     page.goto(f"{base}/shop/")
     step("store home", page, context)
     page.click("[id^='collection-']")
+    page.wait_for_url("**/collections/**")
     step("collection", page, context)
     product_ids = [link.get_attribute("id").removeprefix("product-") for link in page.locator("[id^='product-']").all()]
     if len(product_ids) < 2:
         raise VisitStepError(f"the collection page lists {len(product_ids)} products; the visit needs two")
     visit.products = product_ids[:2]
     page.click(f"#product-{visit.products[0]}")
+    page.wait_for_url(f"**/products/{visit.products[0]}/")
     step(f"product {visit.products[0]}", page, context)
     page.click("main a[href*='/collections/']")  # back to the collection, as a shopper would
+    page.wait_for_url("**/collections/**")
     step("collection again", page, context)
     page.click(f"#product-{visit.products[1]}")
+    page.wait_for_url(f"**/products/{visit.products[1]}/")
     step(f"product {visit.products[1]}", page, context)
     page.fill("#quantity", "2")
     page.click("#add-to-cart")
     page.wait_for_url("**/cart/")
     step("cart", page, context)
 
-    # Leave: the tab and the browser close with nothing flushed on purpose; cookies and storage
+    # Leave: the tab and the browser close without waiting for seam.js to send; cookies and storage
     # (seam.js's unsent queue included) survive, as they do on disk for a real visitor.
     visit.failed_step = "leave"
     page.close(run_before_unload=True)

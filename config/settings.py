@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "events",
     "identities",
     "forwarding",
+    "tracking",
+    "segments",
     "demo",
     "customerio_emulator",
 ]
@@ -150,6 +152,10 @@ CELERY_BEAT_SCHEDULE = {
     "forwarding-sweep": {
         "task": "forwarding.tasks.deliveries_sweep_task",
         "schedule": float(env_int("SEAM_FORWARDING_SWEEP_SECONDS", 5)),
+    },
+    "tracking-orders-release": {
+        "task": "tracking.tasks.orders_release_unconfirmed_task",
+        "schedule": float(env_int("SEAM_ORDERS_RELEASE_SECONDS", 60)),
     },
 }
 

@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import Q
 
 from workspaces.models import Source, Workspace
 
@@ -19,6 +20,15 @@ class Event(models.Model):
         SCREEN = "screen"
         GROUP = "group"
         ALIAS = "alias"
+
+    class Hold(models.TextChoices):
+        """Why a stored event is not forwarded to Customer.io (the tracking plan and de-duplication decide)."""
+
+        NONE = "", "forwarded"
+        BLOCKED = "blocked"  # its plan entry (or the unplanned-events setting) says block
+        DUPLICATE = "duplicate"  # an order_id already reported (or confirmed) by another order_completed
+        STORM = "storm"  # an identical added_to_cart / product_viewed within the storm window
+        UNCONFIRMED = "unconfirmed"  # a browser order_completed waiting for its server confirmation
 
     # A ULID assigned at ingest: time-ordered, and reused as the Customer.io event `id` on every
     # delivery attempt so Customer.io de-duplicates retries.
@@ -41,6 +51,15 @@ class Event(models.Model):
     received_at = models.DateTimeField(help_text="the server's clock")
     timestamp = models.DateTimeField(help_text="when it happened, corrected for client clock skew")
     flags = models.JSONField(default=list, blank=True, help_text="what ingest noticed, e.g. timestamp_clamped")
+    # The tracking plan (tracking/plans.py): what arrived when it changed anything, what it changed and
+    # what it found wrong; `hold` keeps the event out of the outbox.
+    received_name = models.CharField(max_length=MAX_NAME_CHARS, blank=True, help_text="as received, if renamed")
+    received_properties = models.JSONField(null=True, blank=True, help_text="as received, if the plan changed them")
+    normalizations = models.JSONField(default=list, blank=True)
+    violations = models.JSONField(default=list, blank=True)
+    hold = models.CharField(max_length=12, choices=Hold, blank=True, default=Hold.NONE)
+    # Same key, same thing: an order's id, or an added_to_cart / product_viewed storm signature.
+    dedup_key = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [
@@ -50,6 +69,11 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["workspace", "anonymous_id"], name="event_ws_anonymous_idx"),
             models.Index(fields=["workspace", "user_id"], name="event_ws_user_idx"),
+            models.Index(fields=["workspace", "timestamp"], name="event_ws_timestamp_idx"),
+            models.Index(fields=["workspace", "name", "timestamp"], name="event_ws_name_ts_idx"),
+            models.Index(
+                fields=["workspace", "dedup_key", "timestamp"], condition=~Q(dedup_key=""), name="event_ws_dedup_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from events.ingest.batch import ReadMessages
 from events.models import Event, RejectedMessage
 from forwarding.planning import deliveries_nudge, deliveries_plan_events
 from identities.services import identity_resolve_events
+from tracking.services import tracking_events_stored, tracking_plan_apply
 from workspaces.models import Source
 
 
@@ -24,7 +25,10 @@ def event_store_batch(*, source: Source, read: ReadMessages, received_at: dateti
 
     A messageId this source already sent stores nothing new: the unique constraint decides, so two
     concurrent requests carrying the same message store it once (ON CONFLICT DO NOTHING).
+    The workspace's tracking plan renames, normalizes and checks track events before the insert;
+    after it, de-duplication holds what must not be forwarded (tracking/services.py).
     """
+    plan = tracking_plan_apply(workspace=source.workspace, messages=read.accepted)
     candidates: dict[str, Event] = {}
     for fields in read.accepted:
         event_id = str(ULID())
@@ -60,6 +64,7 @@ def event_store_batch(*, source: Source, read: ReadMessages, received_at: dateti
         # ignore_conflicts hides which rows went in; ours are the ones bearing the ids we chose.
         stored_ids = set(Event.objects.filter(pk__in=[event.pk for event in events]).values_list("pk", flat=True))
         stored = [event for event in events if event.pk in stored_ids]
+        tracking_events_stored(source=source, events=stored, plan=plan)
         # In the same transaction: an accepted event always has its person, a merge never commits
         # without the events that caused it, and what Customer.io must hear is in the outbox.
         people = identity_resolve_events(workspace=source.workspace, events=stored)

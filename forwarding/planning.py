@@ -43,6 +43,8 @@ def deliveries_plan_events(*, workspace: Workspace, events: Sequence[Event], peo
         person = persons.get(people.get(event.pk))
         if person is None or event.type not in (*FORWARDED_TYPES, Event.Type.IDENTIFY):
             continue
+        if event.hold:
+            continue  # blocked by the tracking plan, a duplicate, a storm or an unconfirmed browser order
         identifier = person_identifier(person=person, policy=workspace.identifier_policy)
         if event.type == Event.Type.IDENTIFY:
             if identifier is None:

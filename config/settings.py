@@ -62,12 +62,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "rest_framework.authtoken",
     "workspaces",
     "events",
     "identities",
     "forwarding",
     "tracking",
     "segments",
+    "dashboards",
     "demo",
     "customerio_emulator",
 ]
@@ -156,6 +158,10 @@ CELERY_BEAT_SCHEDULE = {
     "tracking-orders-release": {
         "task": "tracking.tasks.orders_release_unconfirmed_task",
         "schedule": float(env_int("SEAM_ORDERS_RELEASE_SECONDS", 60)),
+    },
+    "dashboards-rollups": {
+        "task": "dashboards.tasks.health_rollups_refresh_task",
+        "schedule": float(env_int("SEAM_DASHBOARD_ROLLUP_SECONDS", 300)),
     },
 }
 

@@ -10,6 +10,8 @@ urlpatterns = [
     path("healthz", error_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("shop/", include("demo.urls")),
+    path("dashboards/", include("dashboards.urls")),
+    path("api/", include("dashboards.api.urls")),
 ]
 
 handler400 = error_views.bad_request

@@ -70,7 +70,9 @@ def test_make_run_serves_the_api_and_forwards_to_the_emulator(embedded_env):
             timeout=10,
         )
         assert response.status_code == 200, response.text
-        count = manage("shell", "-c", "from events.models import Event; print(Event.objects.count())", env=embedded_env)
+        # seed_demo stores thirty days of demo traffic; this counts the one event just sent.
+        query = "from events.models import Event; print(Event.objects.filter(user_id='u-1').count())"
+        count = manage("shell", "-c", query, env=embedded_env)
         assert count.strip().splitlines()[-1] == "1"
         assert requests.get(f"{base_url}/admin/login/", timeout=5).status_code == 200
 

@@ -4,7 +4,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from dashboards.services import health_rollups_refresh_all
 from demo.keys import DEMO_KEYS, DEMO_WORKSPACE
+from demo.personas import PERSONAS, staff_personas_ensure
+from demo.traffic import staging_seed, traffic_seed
 from workspaces.models import Source
 from workspaces.services import source_create, source_issue_key, workspace_ensure
 
@@ -40,6 +43,11 @@ class Command(BaseCommand):
         user.is_staff = user.is_superuser = True
         user.set_password(password)
         user.save()
+        staff_personas_ensure(password=password)
+        sources = {kind: workspace.sources.get(name=f"Demo {kind}") for kind in DEMO_KEYS}
+        stored = traffic_seed(workspace=workspace, sources=sources)
+        staging_seed()
+        health_rollups_refresh_all()  # the dashboards show the demo at once; beat refreshes them from now on
 
         base = options["base_url"].rstrip("/")
         self.stdout.write(
@@ -48,6 +56,10 @@ class Command(BaseCommand):
                     "",
                     "Seam is starting.",
                     f"  Admin:          {base}/admin/   (user: admin, password: {password})",
+                    f"  Dashboards:     {base}/dashboards/   ("
+                    + ", ".join(f"{name}: {role}" for name, role in PERSONAS.items())
+                    + f"; password: {password})",
+                    f"  Demo traffic:   {stored} events of 30 days" if stored else "  Demo traffic:   already seeded",
                     f"  Demo store:     {base}/shop/   (then find yourself in the emulator below)",
                     f"  OpenAPI schema: {base}/api/schema/",
                     f"  Browser key:    {DEMO_KEYS[Source.Kind.BROWSER]}",

@@ -8,6 +8,9 @@ from rest_framework.test import APIClient
 from workspaces.models import Source
 from workspaces.services import source_create, workspace_ensure
 
+# `browser`: headless Chromium for any app's browser tests.
+pytest_plugins = ["tests.browser"]
+
 BROWSER_KEY = "pk_test_browser_key"
 SERVER_KEY = "sk_test_server_key"
 

@@ -99,13 +99,13 @@ class AuditEntry(models.Model):
     """Who did what, when, from the dashboards: merges, dismissals, splits, replays, keys."""
 
     class Action(models.TextChoices):
-        MERGE = "merge"
-        DISMISS = "dismiss"
-        SPLIT = "split"
-        REPLAY = "replay"
-        KEY_ISSUED = "key_issued"
-        KEY_REVOKED = "key_revoked"
-        ROLLUP_REFRESHED = "rollup_refreshed"
+        MERGE = "merge", "Merged"
+        DISMISS = "dismiss", "Dismissed"
+        SPLIT = "split", "Split"
+        REPLAY = "replay", "Replayed"
+        KEY_ISSUED = "key_issued", "Key issued"
+        KEY_REVOKED = "key_revoked", "Key revoked"
+        ROLLUP_REFRESHED = "rollup_refreshed", "Figures recomputed"
 
     workspace = models.ForeignKey(Workspace, null=True, on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

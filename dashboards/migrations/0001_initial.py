@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('actor_username', models.CharField(max_length=150)),
-                ('action', models.CharField(choices=[('merge', 'Merge'), ('dismiss', 'Dismiss'), ('split', 'Split'), ('replay', 'Replay'), ('key_issued', 'Key Issued'), ('key_revoked', 'Key Revoked'), ('rollup_refreshed', 'Rollup Refreshed')], max_length=20)),
+                ('action', models.CharField(choices=[('merge', 'Merged'), ('dismiss', 'Dismissed'), ('split', 'Split'), ('replay', 'Replayed'), ('key_issued', 'Key issued'), ('key_revoked', 'Key revoked'), ('rollup_refreshed', 'Figures recomputed')], max_length=20)),
                 ('target', models.CharField(help_text='what it was done to, for people to read', max_length=300)),
                 ('details', models.JSONField(blank=True, default=dict)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),

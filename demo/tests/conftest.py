@@ -12,41 +12,7 @@ from demo.tests.browsing import SDK_DIR, SDK_DIST, Tab
 from workspaces.models import Source
 from workspaces.services import source_create, workspace_ensure
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Debian's browser, never one Playwright downloads; nothing in the background may reach the network.
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-# Per module, not per session: Playwright's sync API keeps an asyncio loop running in the main thread
-# while it is open, and Django then refuses ORM calls in every later test module.
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _orm_beside_playwright():
-    """Playwright's sync API keeps an asyncio loop in the test's thread, so Django would refuse the tests'
-    ORM calls (and the database flush after each test); they are plain synchronous calls, and the live
-    server answers from its own thread. Module-scoped, so it outlives each test's database teardown."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
+# `browser` (Debian's headless Chromium) comes from tests/browser.py, shared by every app.
 
 
 @pytest.fixture

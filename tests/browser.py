@@ -1,0 +1,38 @@
+"""A pytest plugin (registered in the root conftest.py): Debian's headless Chromium driven by Playwright.
+
+Any app's browser tests ask for `browser`; mark them `@pytest.mark.browser`.
+"""
+
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian's browser, never one Playwright downloads; nothing in the background may reach the network.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+# Per module, not per session: Playwright's sync API keeps an asyncio loop running in the main thread
+# while it is open, and Django then refuses ORM calls in every later test module.
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # While Playwright's loop runs in this thread, Django would refuse the tests' ORM calls (and the
+    # database flush after each test); they are plain synchronous calls, and the live server answers
+    # from its own thread. Module-scoped like the browser, so it outlives each test's database teardown.
+    with pytest.MonkeyPatch.context() as patch, sync_api.sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -159,6 +159,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracking.tasks.orders_release_unconfirmed_task",
         "schedule": float(env_int("SEAM_ORDERS_RELEASE_SECONDS", 60)),
     },
+    "segments-snapshot": {
+        "task": "segments.tasks.segments_snapshot_task",
+        "schedule": float(env_int("SEAM_SEGMENTS_SNAPSHOT_SECONDS", 300)),
+    },
     "dashboards-rollups": {
         "task": "dashboards.tasks.health_rollups_refresh_task",
         "schedule": float(env_int("SEAM_DASHBOARD_ROLLUP_SECONDS", 300)),

@@ -15,8 +15,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
-    list_display = ["id", "type", "name", "user_id", "anonymous_id", "source", "timestamp", "received_at"]
-    list_filter = ["type", "source__kind", "workspace"]
+    list_display = ["id", "type", "name", "user_id", "anonymous_id", "source", "timestamp", "received_at", "hold"]
+    list_filter = ["type", "source__kind", "hold", "workspace"]
     search_fields = ["=id", "=user_id", "=anonymous_id", "=message_id", "name"]
     list_select_related = ["source__workspace"]
     date_hierarchy = "received_at"

@@ -43,3 +43,13 @@ def test_evidence_is_read_only(admin_client, workspace):
     assert admin_client.get(reverse("admin:tracking_propertytype_add")).status_code == 403
     assert admin_client.get(reverse("admin:tracking_orderseen_add")).status_code == 403
     assert not PropertyType.objects.exists() and not OrderSeen.objects.exists()
+
+
+def test_held_events_are_visible_in_the_event_admin(admin_client, workspace, server):
+    server.track("order_completed", {"order_id": "o-1"}, messageId="m-1")
+    server.track("order_completed", {"order_id": "o-1"}, messageId="m-2")
+    duplicate = Event.objects.get(message_id="m-2")
+    response = admin_client.get(reverse("admin:events_event_changelist"), {"hold": "duplicate"})
+    assert response.status_code == 200
+    assert duplicate.pk in response.content.decode()
+    assert Event.objects.get(message_id="m-1").pk not in response.content.decode()

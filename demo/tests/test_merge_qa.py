@@ -83,10 +83,12 @@ def statuses(output: str) -> dict[str, str]:
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_it_passes_against_a_live_seam_forwarding_to_the_emulator(live_server, emulator_url, celery):
-    result = merge_qa(live_server.url, "--emulator-url", emulator_url, "--timeout", "45")
+    # --browser-order: the browser reports the order too, so check 3 sees a real browser/server dedup.
+    result = merge_qa(live_server.url, "--emulator-url", emulator_url, "--timeout", "45", "--browser-order")
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert statuses(result.stdout) == {"1": PASS, "2": PASS, "3": PASS, "4": PASS, "5": PASS}, result.stdout
+    assert "stored 2 (server, browser held as duplicate), one forwarding operation (the server event" in result.stdout
     assert "5 passed, 0 failed, 0 skipped" in result.stdout
     # What the checks claim, seen from the emulator directly.
     (person,) = requests.get(f"{emulator_url}/_emulator/people", params={"site_id": SITE_ID}, timeout=5).json()[

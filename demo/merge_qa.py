@@ -59,6 +59,13 @@ QUEUE_EMPTY = "JSON.parse(localStorage.getItem('seam_queue') || '[]').length ===
 BROWSER_EVENTS = ["collection_viewed", "product_viewed", "product_viewed", "added_to_cart", "checkout_started"]
 FORWARDED_KINDS = (Delivery.Kind.EVENT, Delivery.Kind.ANONYMOUS_EVENT)
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+CHECK_NAMES = [
+    "1 anonymous id stable",
+    "2 pre-identify events on the person",
+    "3 order de-duplicated",
+    "4 forwarded by Seam",
+    "5 Customer.io received",
+]
 SINCE_MARGIN = timedelta(hours=1)  # client clocks are corrected, never by more than this in a sane visit
 
 
@@ -335,7 +342,7 @@ def _wait_for_visit_events(visit: Visit, workspace: Workspace, deadline: float) 
 
 
 def _check_anonymous_id(visit: Visit, found: Found) -> Check:
-    name = "1 anonymous id stable"
+    name = CHECK_NAMES[0]
     ids = {value for _, value in visit.cookies}
     problems = []
     if not visit.anonymous_id:
@@ -372,7 +379,7 @@ def _identify_events(visit: Visit, found: Found) -> list[Event]:
 
 
 def _check_person(visit: Visit, found: Found) -> Check:
-    name = "2 pre-identify events on the person"
+    name = CHECK_NAMES[1]
     identifies = _identify_events(visit, found)
     if not identifies:
         return Check(name, FAIL, f"no identify with traits.email {visit.email} was stored for this visit")
@@ -410,7 +417,7 @@ def _check_person(visit: Visit, found: Found) -> Check:
 
 
 def _check_order(visit: Visit, found: Found) -> Check:
-    name = "3 order de-duplicated"
+    name = CHECK_NAMES[2]
     if not visit.order_id:
         return Check(name, FAIL, "the visit did not reach an order confirmation")
     if not found.orders:
@@ -471,7 +478,7 @@ def _forwardable(found: Found) -> list[Event]:
 
 
 def _check_forwarded(visit: Visit, found: Found) -> Check:
-    name = "4 forwarded by Seam"
+    name = CHECK_NAMES[3]
     workspace = Workspace.objects.get(pk=found.workspace.pk)
     if workspace.forwarding_dry_run:
         return Check(name, FAIL, f"workspace {workspace.name!r} is in dry-run mode: nothing is sent to Customer.io")
@@ -481,7 +488,9 @@ def _check_forwarded(visit: Visit, found: Found) -> Check:
             workspace=workspace, kind=Delivery.Kind.IDENTIFY, request__body__anonymous_id=visit.anonymous_id
         )
     )
-    if not identifies:
+    if not visit.anonymous_id:
+        problems.append("no anonymous id to look for")
+    elif not identifies:
         problems.append(f"no identify carrying anonymous_id {visit.anonymous_id} was planned")
     elif not any(d.state == Delivery.State.DELIVERED for d in identifies):
         problems.append("the identify carrying the anonymous id is " + _states(identifies))
@@ -517,7 +526,7 @@ def _check_forwarded(visit: Visit, found: Found) -> Check:
 
 
 def _check_customerio(visit: Visit, found: Found, emulator: EmulatorClient | None, deadline: float) -> Check:
-    name = "5 Customer.io received"
+    name = CHECK_NAMES[4]
     if emulator is None:
         return Check(
             name,
@@ -653,7 +662,10 @@ def merge_qa(
         out(f"  anonymous id {visit.anonymous_id}, order {visit.order_id}, products {', '.join(visit.products)}")
     if visit.console_errors:
         out(f"  console errors: {'; '.join(visit.console_errors[:3])}")
-    checks = run_checks(visit=visit, workspace=workspace, emulator=emulator, deadline=time.monotonic() + timeout)
+    if visit.cookies:
+        checks = run_checks(visit=visit, workspace=workspace, emulator=emulator, deadline=time.monotonic() + timeout)
+    else:  # not even the first page: there is nothing to check
+        checks = [Check(name, SKIP, "the visit never loaded a page with seam.js") for name in CHECK_NAMES]
     if visit.error:
         checks.insert(0, Check("0 visit", FAIL, f"stopped at {visit.failed_step!r}: {visit.error}"))
     for check in checks[1 if visit.error else 0 :]:

@@ -157,3 +157,13 @@ def test_it_names_a_broken_identity(demo_sources):
     assert "a-before-the-reset belongs to person" in by_name["2"].reason
     assert "not delivered" in by_name["4"].reason  # no worker runs here
     assert "no --emulator-url" in by_name["5"].reason
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_it_fails_when_the_store_cannot_be_reached(demo_workspace):
+    result = merge_qa("http://127.0.0.1:9", "--timeout", "2")  # a port Chromium refuses to open
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL  0 visit: stopped at 'open the store'" in result.stdout
+    assert statuses(result.stdout) == {"0": FAIL} | {str(n): SKIP for n in range(1, 6)}

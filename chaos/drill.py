@@ -40,8 +40,8 @@ STACK_ENV = {
     "SEAM_DELIVERY_MAX_BACKOFF_SECONDS": "4",
     "SEAM_DELIVERY_CLAIM_SIZE": "200",
     # Low enough that the drill's clients meet ingest's own 429s now and then.
-    "SEAM_INGEST_RATE_PER_IP": "60",
-    "SEAM_INGEST_BURST_PER_IP": "60",
+    "SEAM_INGEST_RATE_PER_IP": "20",
+    "SEAM_INGEST_BURST_PER_IP": "20",
 }
 # Overload: threads x batches x messages fired back to back, far past ingest's per-address limit.
 FLOOD, FLOOD_QUICK = (16, 40, 5), (8, 20, 5)

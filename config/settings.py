@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "tracking",
     "segments",
     "dashboards",
+    "privacy",
     "demo",
     "customerio_emulator",
 ]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("shop/", include("demo.urls")),
     path("dashboards/", include("dashboards.urls")),
     path("api/", include("dashboards.api.urls")),
+    path("api/", include("privacy.urls")),
 ]
 
 handler400 = error_views.bad_request

@@ -101,6 +101,11 @@ def merge_op(primary: tuple[str, str], secondary: tuple[str, str]) -> dict:
     }
 
 
+def person_op(action: str, identifier: tuple[str, str]) -> dict:
+    """delete / suppress / unsuppress: no fields beyond the one identifier."""
+    return {"type": "person", "action": action, "identifiers": {identifier[0]: identifier[1]}}
+
+
 def op_size_check(op: dict) -> None:
     size = len(orjson.dumps(op))
     if size > MAX_OP_BYTES:

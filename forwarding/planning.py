@@ -19,6 +19,7 @@ from forwarding.payloads import (
     event_op,
     identify_attributes,
     merge_op,
+    person_op,
     unix_seconds,
 )
 from identities.models import Identity, Merge, Person
@@ -94,6 +95,16 @@ def deliveries_plan_merge(*, merge: Merge) -> None:
     for delivery in deliveries:
         delivery.after_lane = after
     Delivery.objects.bulk_create(deliveries)
+
+
+def deliveries_plan_person_removal(*, person: Person, identifier: tuple[str, str], action: str) -> Delivery:
+    """`delete` or `suppress` the person in Customer.io: a barrier in the person's lane, so it goes
+    after the person's operations already in flight. `identifier` is taken before the person's
+    local data is erased (the caller's transaction erases it)."""
+    kind = Delivery.Kind.DELETE if action == "delete" else Delivery.Kind.SUPPRESS
+    delivery = _v2(person.workspace, person.pk, kind, person_op(action, identifier), timezone.now())
+    delivery.save()
+    return delivery
 
 
 def deliveries_nudge(*, workspace_id: int) -> None:

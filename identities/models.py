@@ -143,6 +143,7 @@ class IdentityWarning(models.Model):
         EMAIL_CONFLICT = "email_conflict"
         MERGE_RACE = "merge_race"
         BLOCKED_IDENTITY = "blocked_identity"
+        UNVERIFIED_IDENTITY = "unverified_identity"  # a browser identify without a valid user hash
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="identity_warnings")
     kind = models.CharField(max_length=30, choices=Kind)

@@ -40,6 +40,8 @@ RESOLVE_ATTEMPTS = 5
 # Postgres: deadlock_detected, serialization_failure. A victim retries its step after a rollback.
 RETRYABLE_SQLSTATES = ("40P01", "40001")
 ANONYMOUS_TYPES = (Event.Type.TRACK, Event.Type.PAGE, Event.Type.SCREEN, Event.Type.GROUP)
+# Set at ingest on a browser identify or alias whose user hash did not verify (identity verification).
+UNVERIFIED_IDENTITY_FLAG = "identity_unverified"
 
 USER_ID = Identity.Kind.USER_ID
 ANONYMOUS_ID = Identity.Kind.ANONYMOUS_ID
@@ -83,7 +85,12 @@ def identity_resolve_events(*, workspace: Workspace, events: Sequence[Event]) ->
         email_policy=workspace.identifier_policy == Workspace.IdentifierPolicy.EMAIL,
     )
     for event in events:
-        if event.type == Event.Type.IDENTIFY:
+        if _is_unverified(event):
+            # Identity verification (privacy/screening.py): a browser identify or alias that could not
+            # prove its user id is kept, but merges nothing, changes no traits and claims no identity.
+            values = {"user_id": event.user_id[:200], "source_id": event.source_id}
+            _warn(batch, batch.warnings, IdentityWarning.Kind.UNVERIFIED_IDENTITY, values, event)
+        elif event.type == Event.Type.IDENTIFY:
             _step_with_retry(batch, event, _identify_apply)
         elif event.type == Event.Type.ALIAS:
             _step_with_retry(batch, event, _alias_apply)
@@ -91,6 +98,8 @@ def identity_resolve_events(*, workspace: Workspace, events: Sequence[Event]) ->
     deciding: dict[str, Key] = {}
     for event in events:
         key = event_deciding_key(event=event, rules=batch.rules, email_policy=batch.email_policy)
+        if _is_unverified(event):
+            key = _anonymous_key(batch, event, batch.warnings)  # the visitor's own anonymous person
         if event.type in ANONYMOUS_TYPES:
             _warn_illegal(batch, event, batch.warnings, fields=("user_id", "anonymous_id"))
         if key is not None:
@@ -99,6 +108,10 @@ def identity_resolve_events(*, workspace: Workspace, events: Sequence[Event]) ->
     if batch.warnings:
         IdentityWarning.objects.bulk_create(batch.warnings)
     return {event_id: owners[key] for event_id, key in deciding.items() if key in owners}
+
+
+def _is_unverified(event: Event) -> bool:
+    return event.type in (Event.Type.IDENTIFY, Event.Type.ALIAS) and UNVERIFIED_IDENTITY_FLAG in event.flags
 
 
 def _ensure_identities(batch: _Batch, events: Sequence[Event], deciding: dict[str, Key]) -> dict[Key, int]:

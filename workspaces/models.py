@@ -75,6 +75,14 @@ class Source(models.Model):
     allowed_origins = models.TextField(
         blank=True, help_text="Browser sources: one origin per line (https://shop.example). Empty allows any."
     )
+    # Identity verification (workspaces/identity_verification.py): the site's backend signs user ids with
+    # this secret; it is shown once when issued and never rendered again.
+    identity_secret = models.CharField(max_length=64, blank=True, editable=False)
+    require_identity_verification = models.BooleanField(
+        default=False,
+        help_text="Browser sources: an identify without a valid user hash is stored but merges nothing and "
+        "changes no traits.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -20,6 +20,7 @@ from events.ingest.batch import messages_read
 from events.ingest.body import BodyRejected, body_read
 from events.ingest.messages import Envelope
 from events.services import event_store_batch
+from privacy.screening import messages_screen
 from workspaces.models import Source
 from workspaces.selectors import source_get_by_write_key
 
@@ -63,6 +64,7 @@ class IngestView(APIView):
             in_batch=self.message_type is None,
             message_type=self.message_type,
         )
+        messages_screen(source=source, read=read, received_at=received_at)  # suppression, IPs, user hashes
         event_store_batch(source=source, read=read, received_at=received_at)
         return self._respond(read)
 

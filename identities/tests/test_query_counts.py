@@ -20,7 +20,8 @@ def test_it_resolves_an_anonymous_batch_of_new_visitors_in_bounded_queries(
 ):
     tracking_plan_ensure_default(workspace=workspace)  # once per workspace; tracking/tests counts it
     # + forwarding: people, outbox insert; + tracking: plan, types (and wider rows: one more INSERT chunk on SQLite)
-    with django_assert_max_num_queries(18):
+    # + privacy: the suppression list
+    with django_assert_max_num_queries(19):
         response = api.post("/v1/batch", {"batch": anonymous_batch(100, "new")}, format="json")
     assert response.status_code == 200
     assert live_people(workspace).count() == 100
@@ -32,7 +33,8 @@ def test_it_resolves_an_anonymous_batch_of_known_visitors_in_bounded_queries(
 ):
     api.post("/v1/batch", {"batch": anonymous_batch(100, "known")}, format="json")
     # + forwarding: people, outbox insert; + tracking: plan, types (and wider rows: one more INSERT chunk on SQLite)
-    with django_assert_max_num_queries(17):
+    # + privacy: the suppression list
+    with django_assert_max_num_queries(18):
         response = api.post("/v1/batch", {"batch": anonymous_batch(100, "known")}, format="json")
     assert response.status_code == 200
     assert live_people(workspace).count() == 100

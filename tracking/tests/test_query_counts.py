@@ -95,5 +95,6 @@ def test_a_whole_ingest_request_stays_bounded(api, workspace, django_assert_max_
     tracking_plan_ensure_default(workspace=workspace)
     queries(api, carts(100, "warm"))
     # ingest, resolution and the outbox (16) + the plan (1), orders (3), storms with their holds (2), types (1)
-    with django_assert_max_num_queries(23):
+    # + privacy: the suppression list (1)
+    with django_assert_max_num_queries(24):
         queries(api, carts(30, "warm") + orders(10, "o"))

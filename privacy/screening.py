@@ -1,0 +1,140 @@
+"""What ingest does with accepted messages before storing them: the privacy and trust checks.
+
+- A message for a deleted or suppressed person (its user id, email, previous id, or — with no user
+  id — its anonymous id is on the suppression list) is dropped: nothing of it is stored but a
+  RejectedMessage row without payload (code `suppressed`), so drops are counted. The client still
+  gets 200: the message was received, and is not retried. An anonymous id on the list beside a user
+  id that is not (a shared device) is removed from the message, which is kept.
+- context.ip is truncated (IPv4 /24, IPv6 /48), kept or dropped, per SEAM_IP_HANDLING.
+- `context.seam.user_hash` is checked, for browser sources that require identity verification, and
+  removed from every message: an identify or alias it does not verify is flagged
+  `identity_unverified`, which identity resolution honours (no merge, no traits).
+
+One query per request for the suppression list, one more only when something is dropped.
+"""
+
+import ipaddress
+from datetime import datetime
+
+from django.conf import settings
+
+from events.ingest.batch import ReadMessages
+from events.models import RejectedMessage
+from identities.normalize import email_normalize
+from identities.services import UNVERIFIED_IDENTITY_FLAG
+from privacy.identifiers import identifier_digest
+from privacy.models import SuppressedIdentifier
+from workspaces.identity_verification import identity_hash_matches
+from workspaces.models import Source
+
+UNVERIFIED = UNVERIFIED_IDENTITY_FLAG
+SUPPRESSED_ID_REMOVED = "suppressed_id_removed"
+VERIFIED_TYPES = ("identify", "alias")
+
+
+def messages_screen(*, source: Source, read: ReadMessages, received_at: datetime) -> int:
+    """Apply the checks above to `read.accepted` in place; returns how many messages were dropped."""
+    verify = source.kind == Source.Kind.BROWSER and source.require_identity_verification
+    for fields in read.accepted:
+        provided = _user_hash_pop(fields)
+        if verify and fields["type"] in VERIFIED_TYPES and not _verified(source, fields, provided):
+            fields["flags"] = [*fields["flags"], UNVERIFIED]
+        if settings.SEAM_IP_HANDLING != "keep" and "ip" in fields["context"]:
+            fields["context"] = _ip_handled(fields["context"], settings.SEAM_IP_HANDLING)
+    return _drop_suppressed(source, read, received_at)
+
+
+def ip_truncate(value: object) -> str | None:
+    """The network of an address (IPv4 /24, IPv6 /48) as an address; None when it is not an IP address."""
+    if not isinstance(value, str):
+        return None
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+
+
+def _ip_handled(context: dict, handling: str) -> dict:
+    context = dict(context)
+    truncated = ip_truncate(context.pop("ip")) if handling == "truncate" else None
+    if truncated is not None:
+        context["ip"] = truncated
+    return context
+
+
+def _user_hash_pop(fields: dict) -> object:
+    """Take `context.seam.user_hash` out of the message: a bearer proof for that user, never stored."""
+    seam = fields["context"].get("seam")
+    if not isinstance(seam, dict) or "user_hash" not in seam:
+        return None
+    seam = dict(seam)
+    provided = seam.pop("user_hash")
+    context = dict(fields["context"])
+    if seam:
+        context["seam"] = seam
+    else:
+        del context["seam"]
+    fields["context"] = context
+    return provided
+
+
+def _verified(source: Source, fields: dict, provided: object) -> bool:
+    value = fields["user_id"]
+    if not value and fields["type"] == "identify":
+        value = email_normalize(fields["traits"].get("email"))
+    return identity_hash_matches(secret=source.identity_secret, value=value, provided=provided)
+
+
+def _digests(fields: dict) -> dict[str, str]:
+    """field → digest of each identifier of a message that the suppression list could hold."""
+    values = {
+        "userId": fields["user_id"],
+        "anonymousId": fields["anonymous_id"],
+        "previousId": fields["previous_id"],
+        "traits.email": email_normalize(fields["traits"].get("email")) if isinstance(fields["traits"], dict) else "",
+    }
+    return {field: identifier_digest(value) for field, value in values.items() if value}
+
+
+def _drop_suppressed(source: Source, read: ReadMessages, received_at: datetime) -> int:
+    per_message = [_digests(fields) for fields in read.accepted]
+    wanted = {digest for digests in per_message for digest in digests.values()}
+    if not wanted:
+        return 0
+    suppressed = set(
+        SuppressedIdentifier.objects.filter(workspace_id=source.workspace_id, digest__in=wanted).values_list(
+            "digest", flat=True
+        )
+    )
+    if not suppressed:
+        return 0
+    kept, dropped = [], []
+    for fields, digests in zip(read.accepted, per_message, strict=True):
+        hits = [field for field, digest in digests.items() if digest in suppressed]
+        if hits == ["anonymousId"] and fields["user_id"]:
+            fields["anonymous_id"] = ""
+            fields["flags"] = [*fields["flags"], SUPPRESSED_ID_REMOVED]
+            kept.append(fields)
+        elif hits:
+            dropped.append(hits[0])
+        else:
+            kept.append(fields)
+    read.accepted[:] = kept
+    if dropped:
+        RejectedMessage.objects.bulk_create(
+            RejectedMessage(
+                workspace_id=source.workspace_id,
+                source_id=source.pk,
+                received_at=received_at,
+                code="suppressed",
+                message="dropped: an identifier of a deleted or suppressed person",
+                field=field,
+                payload=None,
+            )
+            for field in dropped
+        )
+    return len(dropped)

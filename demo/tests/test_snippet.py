@@ -239,6 +239,7 @@ def test_it_identifies_with_the_anonymous_id_and_resets(live_server, demo_source
     (identify,) = events_wait(1, type="identify")
     assert (identify.user_id, identify.anonymous_id) == ("user-42", anonymous_id)
     assert identify.traits == {"email": "ada@example.com"}
+    events_wait(2, user_id="")  # the page view and the track: their batch may still be in flight
     before = Event.objects.exclude(pk=identify.pk).filter(user_id="")
     assert {event.name for event in before} == {"", "before_login"}  # the page view and the track
     assert {event.anonymous_id for event in before} == {anonymous_id}

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 
+from workspaces.identity_verification import source_issue_identity_secret
 from workspaces.models import Source, Workspace
 from workspaces.services import source_issue_key, source_revoke_key
 
@@ -63,17 +64,17 @@ class WorkspaceAdmin(admin.ModelAdmin):
 class SourceForm(forms.ModelForm):
     class Meta:
         model = Source
-        fields = ["workspace", "name", "kind", "enabled", "allowed_origins"]
+        fields = ["workspace", "name", "kind", "enabled", "allowed_origins", "require_identity_verification"]
 
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
     form = SourceForm
-    list_display = ["name", "workspace", "kind", "enabled", "key_state", "write_key_hint"]
+    list_display = ["name", "workspace", "kind", "enabled", "key_state", "write_key_hint", "identity_verification"]
     list_filter = ["kind", "enabled", "workspace"]
     search_fields = ["name", "workspace__name"]
     readonly_fields = ["write_key_hint", "public_write_key", "revoked_at", "created_at"]
-    actions = ["regenerate_keys", "revoke_keys"]
+    actions = ["regenerate_keys", "revoke_keys", "issue_identity_secrets"]
 
     def get_readonly_fields(self, request, obj=None):
         # The kind decides whether the key is public; it cannot change under an existing key.
@@ -95,6 +96,22 @@ class SourceAdmin(admin.ModelAdmin):
         for source in queryset:
             key = source_issue_key(source=source)
             messages.warning(request, f"New write key for {source}: {key} — copy it now.")
+
+    @admin.display(description="identity verification")
+    def identity_verification(self, source: Source) -> str:
+        # The secret itself is never rendered: only whether there is one, and whether it is required.
+        if not source.identity_secret:
+            return "no secret"
+        return "required" if source.require_identity_verification else "secret set, not required"
+
+    @admin.action(description="Issue identity verification secret (old user hashes stop verifying)")
+    def issue_identity_secrets(self, request, queryset):
+        for source in queryset.filter(kind=Source.Kind.BROWSER):
+            secret = source_issue_identity_secret(source=source)
+            messages.warning(
+                request,
+                f"Identity secret for {source}: {secret} — put it in your site's backend now; it is not shown again.",
+            )
 
     @admin.action(description="Revoke write key")
     def revoke_keys(self, request, queryset):

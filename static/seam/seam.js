@@ -10,6 +10,7 @@
   var UID = "ajs_user_id";
   var TRAITS = "ajs_user_traits";
   var QUEUE = "seam_queue";
+  var HASH = "seam_user_hash"; // identity verification: the site backend's HMAC of the user id
   var LINK_PARAM = "seam_aid";
   var YEAR_SECONDS = 31536000;
   var MAX_BATCH = 100;
@@ -96,6 +97,7 @@
   function get(key) {
     if (!writable() && key in mem) return mem[key];
     if (key === TRAITS) return parse(lsGet(TRAITS)) || {};
+    if (key === HASH) return parse(lsGet(HASH));
     var fromCookie = unquote(cookieGet(key));
     var fromStorage = unquote(lsGet(key));
     var value = fromCookie || fromStorage;
@@ -108,7 +110,7 @@
       mem[key] = value;
       return;
     }
-    if (key !== TRAITS) cookieSet(key, value);
+    if (key !== TRAITS && key !== HASH) cookieSet(key, value);
     lsSet(key, value == null ? null : JSON.stringify(value));
   }
   function anonymousId() {
@@ -165,6 +167,8 @@
     );
     var userId = get(UID);
     if (userId) message.userId = userId;
+    var hash = get(HASH);
+    if (hash) message.context.seam = { user_hash: hash };
     if (consentState === "pending") held.push(message);
     else enqueue([message]);
   }
@@ -280,8 +284,10 @@
   function track(event, properties) {
     send("track", { event: event, properties: properties || {} });
   }
-  function identify(userId, traits) {
+  // options.userHash: HMAC-SHA256 of the user id (or of the email, with none) from the site's backend.
+  function identify(userId, traits, options) {
     if (userId && typeof userId === "object") {
+      options = traits;
       traits = userId;
       userId = null;
     }
@@ -294,8 +300,10 @@
         put(AID, uuid());
         put(TRAITS, null);
       }
+      if (previous !== userId) put(HASH, null);
       put(UID, userId);
     }
+    if (options && options.userHash) put(HASH, String(options.userHash));
     var merged = Object.assign({}, get(TRAITS), traits);
     put(TRAITS, merged);
     send("identify", { traits: merged });
@@ -304,6 +312,7 @@
     if (consentState === "denied") return;
     put(UID, null);
     put(TRAITS, null);
+    put(HASH, null);
     put(AID, uuid());
   }
   function consent(granted) {
@@ -328,7 +337,7 @@
       [AID, UID].forEach(function (key) {
         cookieSet(key, null);
       });
-      [AID, UID, TRAITS, QUEUE].forEach(function (key) {
+      [AID, UID, TRAITS, QUEUE, HASH].forEach(function (key) {
         lsSet(key, null);
       });
     }

@@ -363,6 +363,7 @@ def _s9(context: _Context) -> QuerySet[Person]:
             timestamp__gte=context.now - S9_OLDEST,
         )
         .exclude(anonymous_id="")
+        .exclude(hold=Event.Hold.BLOCKED)
         .values("anonymous_id")
     )
     owners = Identity.objects.filter(

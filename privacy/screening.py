@@ -60,7 +60,8 @@ def ip_truncate(value: object) -> str | None:
 
 def _ip_handled(context: dict, handling: str) -> dict:
     context = dict(context)
-    truncated = ip_truncate(context.pop("ip")) if handling == "truncate" else None
+    raw = context.pop("ip")
+    truncated = ip_truncate(raw) if handling == "truncate" else None
     if truncated is not None:
         context["ip"] = truncated
     return context

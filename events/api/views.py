@@ -156,8 +156,10 @@ class SourceSettingsView(APIView):
     )
     def get(self, request: Request, write_key: str) -> Response:
         throttle_ip(client_ip(request))  # an oracle for guessing keys: as costly as ingest
-        if source_get_by_write_key(write_key) is None:
-            raise ApiError(404, "unknown_write_key", "no enabled source has this write key")
+        source = source_get_by_write_key(write_key)
+        # Only a browser key is public: a server key (a secret) is never confirmed or echoed back.
+        if source is None or source.kind != Source.Kind.BROWSER:
+            raise ApiError(404, "unknown_write_key", "no enabled browser source has this write key")
         return Response(
             {
                 "integrations": {

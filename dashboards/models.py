@@ -48,6 +48,12 @@ class DailyHealth(models.Model):
     deliveries_dry_run = models.PositiveIntegerField(default=0)
     # Cumulative counts of delivered operations at or under each LATENCY_BOUNDS_MS bound.
     latency_cumulative = models.JSONField(default=list, blank=True)
+    # The tracking plan: events it changed, events breaking it, events held back from Customer.io, and
+    # {"by_event": {name: n}, "by_property": {"event.property": n}, "by_kind": {...}, "unplanned": {name: n}}.
+    events_normalized = models.PositiveIntegerField(default=0)
+    events_violating = models.PositiveIntegerField(default=0)
+    events_held = models.PositiveIntegerField(default=0)
+    violations = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name_plural = "daily health"

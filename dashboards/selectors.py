@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, Sum
+from django.db.models import Count, Exists, F, FloatField, Func, Max, Min, OuterRef, Prefetch, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -20,7 +20,17 @@ from dashboards.models import LATENCY_BOUNDS_MS, AuditEntry, DailyHealth, EventV
 from events.models import Event, RejectedMessage
 from forwarding.models import Delivery, DeliveryAttempt
 from identities.models import DuplicateDismissal, Identity, IdentityWarning, Merge, Person, Split
-from identities.selectors import DuplicateGroup, duplicates_find, person_events
+from identities.selectors import (
+    DuplicateGroup,
+    duplicates_find,
+    event_person,
+    person_events,
+    person_get_by_any_identifier,
+)
+from segments.definitions import SEGMENTS, Expectation
+from segments.models import SegmentSnapshot
+from tracking.models import OrderSeen
+from tracking.selectors import PropertyDrift, property_drift
 from workspaces.models import Source, Workspace
 
 NO_VALUE = "\u2013"  # an en dash: no figure
@@ -65,9 +75,40 @@ def event_buckets_aggregate(*, workspace: Workspace, start: datetime) -> list[di
         .annotate(
             events=Count("id"),
             identified=Count("id", filter=Q(Exists(user_known)) | Q(Exists(anonymous_identified))),
+            normalized=Count("id", filter=~Q(normalizations=[])),
+            violating=Count("id", filter=~Q(violations=[])),
+            held=Count("id", filter=~Q(hold="")),
         )
         .order_by()
     )
+
+
+def violations_by_day_aggregate(*, workspace: Workspace, start: datetime) -> dict[date, dict]:
+    """The tracking plan's violations per day: by event, by event.property, by kind, and unplanned names.
+
+    Reads only the events that broke the plan (their violations are kept on the event by ingest).
+    """
+    parts = ("by_event", "by_property", "by_kind", "unplanned")
+    days: dict[date, dict] = defaultdict(lambda: {part: defaultdict(int) for part in parts})
+    rows = (
+        Event.objects.filter(workspace_id=workspace.pk, timestamp__gte=start)
+        .exclude(violations=[])
+        .annotate(day=TruncDate("timestamp"))
+        .values_list("day", "name", "violations")
+    )
+    for day, name, violations in rows.iterator(chunk_size=2000):
+        summary = days[day]
+        summary["by_event"][name] += 1
+        for violation in violations if isinstance(violations, list) else []:
+            if not isinstance(violation, dict):
+                continue
+            kind = str(violation.get("kind", ""))
+            summary["by_kind"][kind] += 1
+            if kind == "unplanned_event":
+                summary["unplanned"][name] += 1
+            elif violation.get("property"):
+                summary["by_property"][f"{name}.{violation['property']}"] += 1
+    return {day: {key: dict(counts) for key, counts in summary.items()} for day, summary in days.items()}
 
 
 def anonymous_ids_aggregate(*, workspace: Workspace, start: datetime | None = None) -> dict[date | None, tuple]:
@@ -99,6 +140,31 @@ def rejected_by_day_aggregate(*, workspace: Workspace, start: datetime) -> dict[
     return {row["day"]: row["count"] for row in rows}
 
 
+class LatencyMs(Func):
+    """delivered_at - created_at in milliseconds, in each database's native arithmetic.
+
+    Django's portable datetime subtraction runs a Python function per row on SQLite; a histogram of
+    a million deliveries calls it fifteen million times. julianday() is native.
+    """
+
+    output_field = FloatField()
+
+    def __init__(self) -> None:
+        super().__init__(F("delivered_at"), F("created_at"))
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="((julianday(%(expressions)s)) * 86400000.0)", arg_joiner=") - julianday(",
+            **extra,
+        )  # fmt: skip
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="(EXTRACT(EPOCH FROM (%(expressions)s)) * 1000.0)", arg_joiner=" - ",
+            **extra,
+        )  # fmt: skip
+
+
 def deliveries_by_day_aggregate(*, workspace: Workspace, start: datetime) -> dict[date, dict]:
     """Outbox rows written per day by their state now, and a cumulative histogram of the delivered ones'
     ingest → delivery latency (conditional counts, so both databases compute it in one query)."""
@@ -108,12 +174,10 @@ def deliveries_by_day_aggregate(*, workspace: Workspace, start: datetime) -> dic
         for state in (Delivery.State.DELIVERED, Delivery.State.FAILED, Delivery.State.DEAD, Delivery.State.DRY_RUN)
     }
     for index, bound in enumerate(LATENCY_BOUNDS_MS):
-        counts[f"le_{index}"] = Count(
-            "id", filter=delivered & Q(delivered_at__lte=F("created_at") + timedelta(milliseconds=bound))
-        )
+        counts[f"le_{index}"] = Count("id", filter=delivered & Q(latency__lte=bound))
     rows = (
         Delivery.objects.filter(workspace_id=workspace.pk, created_at__gte=start)
-        .annotate(day=TruncDate("created_at"))
+        .annotate(day=TruncDate("created_at"), latency=LatencyMs())
         .values("day")
         .annotate(**counts)
         .order_by()
@@ -289,6 +353,71 @@ class DeliveryHealth:
 
 
 @dataclass(slots=True)
+class Ranked:
+    label: str
+    count: int
+    share: float  # of the largest in its list, for the bar width
+
+
+def _ranked(counts: dict[str, int], limit: int = 8) -> list[Ranked]:
+    top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    largest = top[0][1] if top else 1
+    return [Ranked(label, count, 100.0 * count / largest) for label, count in top]
+
+
+@dataclass(slots=True)
+class PlanHealth:
+    """The tracking plan over the period: what it fixed, what broke it, what it held back."""
+
+    events: int
+    normalized: int
+    violating: int
+    held: int
+    by_event: list[Ranked]
+    by_property: list[Ranked]
+    by_kind: list[Ranked]
+    unplanned: list[Ranked]
+    drift: list[PropertyDrift]
+    chart: str
+
+    @property
+    def violating_share(self) -> float | None:
+        return _share(self.violating, self.events)
+
+
+@dataclass(slots=True)
+class SegmentRow:
+    key: str
+    title: str
+    definition: str
+    expectation: str
+    unit: str
+    threshold: int | None
+    count: int | None
+    breached: bool
+    first: int | None  # the period's first daily peak, for the change
+    spark: str
+    taken_at: datetime | None
+
+    @property
+    def expectation_label(self) -> str:
+        label = self.expectation.replace("_", " ")
+        if self.expectation == Expectation.BOUNDED and self.threshold is not None:
+            return f"bounded (≤ {self.threshold})"
+        if self.expectation == Expectation.NEAR_ZERO and self.threshold is not None:
+            return f"near zero (≤ {self.threshold})"
+        return label
+
+    @property
+    def status(self) -> str:
+        if self.count is None:
+            return "waiting"
+        if self.expectation == Expectation.INFORMATIONAL:
+            return "info"
+        return "breached" if self.breached else "ok"
+
+
+@dataclass(slots=True)
 class HealthOverview:
     workspace: Workspace
     days: int
@@ -301,6 +430,8 @@ class HealthOverview:
     rejected_total: int
     rejected_by_code: list[dict]
     rejected_recent: list[RejectedMessage]
+    plan: PlanHealth
+    segments: list[SegmentRow]
 
 
 def health_overview(*, workspace: Workspace, days: int = DEFAULT_PERIOD, today: date | None = None) -> HealthOverview:
@@ -336,7 +467,79 @@ def health_overview(*, workspace: Workspace, days: int = DEFAULT_PERIOD, today: 
         rejected_recent=list(
             RejectedMessage.objects.filter(workspace=workspace).select_related("source").order_by("-received_at")[:5]
         ),
+        plan=_plan_health(workspace, current, rows),
+        segments=segments_overview(workspace=workspace, start=start),
     )
+
+
+def _plan_health(workspace: Workspace, days: list[date], rows: list[DailyHealth]) -> PlanHealth:
+    merged: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        for part, counts in (row.violations or {}).items():
+            for label, count in counts.items():
+                merged[part][label] += count
+    return PlanHealth(
+        events=sum(row.events for row in rows),
+        normalized=sum(row.events_normalized for row in rows),
+        violating=sum(row.events_violating for row in rows),
+        held=sum(row.events_held for row in rows),
+        by_event=_ranked(merged["by_event"]),
+        by_property=_ranked(merged["by_property"]),
+        by_kind=_ranked(merged["by_kind"]),
+        unplanned=_ranked(merged["unplanned"]),
+        drift=property_drift(workspace=workspace, since=_midnight(days[0])),
+        chart=line_chart(
+            [
+                Point(
+                    day_label(day),
+                    row.events_violating,
+                    f"{day_label(day)}: {row.events_violating} events broke the plan",
+                )
+                for day, row in zip(days, rows, strict=True)
+            ],
+            color=ROSE,
+            label="events breaking the tracking plan per day",
+            **METRIC_CHART,
+        ),
+    )
+
+
+def segments_overview(*, workspace: Workspace, start: date) -> list[SegmentRow]:
+    """S1 to S10 from their snapshots: the latest count and status, and a daily sparkline. Three queries."""
+    latest_at = SegmentSnapshot.objects.filter(workspace=workspace).aggregate(latest=Max("taken_at"))["latest"]
+    latest = {}
+    if latest_at is not None:
+        latest = {s.segment: s for s in SegmentSnapshot.objects.filter(workspace=workspace, taken_at=latest_at)}
+    daily: dict[str, dict[date, int]] = defaultdict(dict)
+    for key, day, peak in (
+        SegmentSnapshot.objects.filter(workspace=workspace, taken_at__gte=_midnight(start))
+        .annotate(day=TruncDate("taken_at"))
+        .values("segment", "day")
+        .annotate(peak=Max("count"))
+        .values_list("segment", "day", "peak")
+    ):
+        daily[key][day] = peak
+    rows = []
+    for key, segment in SEGMENTS.items():
+        snapshot = latest.get(key)
+        series = [daily[key][day] for day in sorted(daily[key])]
+        breached = bool(snapshot and snapshot.breached)
+        rows.append(
+            SegmentRow(
+                key=key,
+                title=segment.title,
+                definition=segment.definition,
+                expectation=segment.expectation,
+                unit=segment.unit,
+                threshold=snapshot.threshold if snapshot else segment.threshold,
+                count=snapshot.count if snapshot else None,
+                breached=breached,
+                first=series[0] if series else None,
+                spark=sparkline(series, color=ROSE if breached else INDIGO),
+                taken_at=snapshot.taken_at if snapshot else None,
+            )
+        )
+    return rows
 
 
 def _midnight(day: date) -> datetime:
@@ -635,6 +838,26 @@ KEY_PROPERTIES = (
 KEY_TRAITS = ("email", "name", "first_name", "last_name", "plan")
 
 
+def customer_find(*, workspace: Workspace, value: str) -> Person | None:
+    """Support's one search box: an order id through the tracking plan's order ledger (one indexed
+    query), else any identifier as identity resolution finds it (email, customer id, anonymous id,
+    `cio_` reference, and its own fallback for orders the ledger never saw)."""
+    value = value.strip()
+    if not value:
+        return None
+    order = (
+        OrderSeen.objects.filter(workspace=workspace, order_id=value)
+        .values_list("server_event_id", "browser_event_id")
+        .first()
+    )
+    if order is not None:
+        event = Event.objects.filter(pk=order[0] or order[1]).select_related("workspace").first()
+        person = event_person(event=event) if event is not None else None
+        if person is not None:
+            return person
+    return person_get_by_any_identifier(workspace=workspace, value=value)
+
+
 @dataclass(slots=True)
 class PersonCard:
     person: Person
@@ -731,6 +954,8 @@ def _plan_marks(event: Event) -> list[tuple[str, str]]:
         marks.append((f"renamed from {received_name}", "info"))
     for attribute, tone in (("normalizations", "info"), ("violations", "bad")):
         for item in getattr(event, attribute, None) or []:
+            if isinstance(item, dict) and item.get("kind") == "event_alias":
+                continue  # said by "renamed from" above
             marks.append((_plan_item_text(item), tone))
     hold = getattr(event, "hold", "")
     if hold:
@@ -739,12 +964,23 @@ def _plan_marks(event: Event) -> list[tuple[str, str]]:
 
 
 def _plan_item_text(item: object) -> str:
+    """One normalization or violation as a reader says it: "missing price", "productId → product_id"."""
     if not isinstance(item, dict):
         return str(item)
-    if item.get("message"):
-        return str(item["message"])
-    parts = [str(item[key]) for key in ("kind", "property", "field", "detail") if item.get(key)]
-    return " ".join(parts) or str(item)
+    kind, prop = str(item.get("kind", "")), item.get("property", "")
+    if kind == "missing_property":
+        return f"missing {prop}"
+    if kind == "wrong_type":
+        return f"{prop}: {item.get('received')}, expected {item.get('expected')}"
+    if kind == "value_not_allowed":
+        return f"{prop} = {item.get('value')} not allowed"
+    if kind == "unplanned_event":
+        return "unplanned event"
+    if kind == "more":
+        return f"+{item.get('count')} more"
+    if "from" in item and "to" in item:
+        return f"{(prop + ' ') if prop and kind == 'coerced' else ''}{item['from']} → {item['to']}"
+    return f"{kind.replace('_', ' ')} {prop}".strip()
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ from dashboards.selectors import (
     duplicate_groups_by_day_aggregate,
     event_buckets_aggregate,
     rejected_by_day_aggregate,
+    violations_by_day_aggregate,
 )
 from forwarding.models import Delivery
 from forwarding.planning import deliveries_nudge
@@ -62,10 +63,13 @@ def health_rollup_refresh(
     groups = duplicates_find(workspace=workspace)
     duplicates = duplicate_groups_by_day_aggregate(workspace=workspace, days=day_list, groups=groups)
 
-    events: dict = defaultdict(lambda: [0, 0])
+    violations = violations_by_day_aggregate(workspace=workspace, start=start)
+
+    totals = ("events", "identified", "normalized", "violating", "held")
+    events: dict = defaultdict(lambda: dict.fromkeys(totals, 0))
     for bucket in buckets:
-        events[bucket["day"]][0] += bucket["events"]
-        events[bucket["day"]][1] += bucket["identified"]
+        for name in totals:
+            events[bucket["day"]][name] += bucket[name]
     empty_deliveries = {"delivered": 0, "failed": 0, "dead": 0, "dry_run": 0, "latency_cumulative": []}
     daily = []
     for day in day_list:
@@ -74,8 +78,12 @@ def health_rollup_refresh(
             DailyHealth(
                 workspace=workspace,
                 day=day,
-                events=events[day][0],
-                identified_events=events[day][1],
+                events=events[day]["events"],
+                identified_events=events[day]["identified"],
+                events_normalized=events[day]["normalized"],
+                events_violating=events[day]["violating"],
+                events_held=events[day]["held"],
+                violations=violations.get(day, {}),
                 anonymous_ids=anonymous.get(day, (0, 0))[0],
                 anonymous_ids_identified=anonymous.get(day, (0, 0))[1],
                 duplicate_groups=len(groups) if day == today else duplicates.get(day, 0),

@@ -13,6 +13,7 @@ urlpatterns = [
     path("switch/", views.workspace_switch, name="switch"),
     path(f"{workspace}health/", views.health, name="health"),
     path(f"{workspace}health/refresh/", views.health_refresh, name="health-refresh"),
+    path(f"{workspace}segments/<str:key>/", views.segment, name="segment"),
     path(f"{workspace}deliveries/", views.deliveries, name="deliveries"),
     path(f"{workspace}deliveries/replay/", views.delivery_replay, name="delivery-replay"),
     path(f"{workspace}duplicates/", views.duplicates, name="duplicates"),

@@ -4,6 +4,7 @@ Every page is scoped to a workspace in its URL; `access.role_required` logs the 
 role and loads the workspace. Writes are POST-only (CSRF-checked by Django's middleware) and audited.
 """
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dashboards import selectors
@@ -28,8 +30,9 @@ from dashboards.services import (
 )
 from forwarding.models import Delivery
 from identities.models import Identity, Person
-from identities.selectors import CIO_REFERENCE, person_get_by_any_identifier
+from identities.selectors import CIO_REFERENCE
 from identities.services import PersonChangeRefused
+from segments.selectors import UnknownSegment, segment_members
 from workspaces.models import Source, Workspace
 
 SESSION_WORKSPACE = "seam_dashboard_workspace"
@@ -110,8 +113,7 @@ def _period(request: HttpRequest) -> int:
 @role_required(Role.MARKETER)
 def health(request: HttpRequest) -> HttpResponse:
     overview = selectors.health_overview(workspace=request.workspace, days=_period(request))
-    context = {"o": overview, "periods": selectors.PERIODS, "segments": None, "plan": None}
-    return _render(request, "dashboards/health.html", context, page="health")
+    return _render(request, "dashboards/health.html", {"o": overview, "periods": selectors.PERIODS}, page="health")
 
 
 @require_POST
@@ -120,6 +122,26 @@ def health_refresh(request: HttpRequest) -> HttpResponse:
     health = health_review_refresh(workspace=request.workspace, actor=request.user)
     messages.success(request, f"Figures recomputed in {health.refresh_ms:,} ms.")
     return redirect("dashboards:health", workspace_id=request.workspace.pk)
+
+
+@role_required(Role.MARKETER, Role.SUPPORT)
+def segment(request: HttpRequest, key: str) -> HttpResponse:
+    """A segment's members, live and paged: who is in it now, to fix or to contact."""
+    try:
+        number = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        number = 1
+    try:
+        members = segment_members(workspace=request.workspace, key=key.upper(), page=number)
+    except UnknownSegment:
+        raise Http404("no such segment") from None
+    rows = selectors.segments_overview(workspace=request.workspace, start=_days_ago(selectors.DEFAULT_PERIOD))
+    row = next(row for row in rows if row.key == members.segment.key)
+    return _render(request, "dashboards/segment.html", {"members": members, "row": row}, page="health")
+
+
+def _days_ago(days: int):
+    return timezone.now().date() - timedelta(days=days - 1)
 
 
 # --- Deliveries ---------------------------------------------------------------------------------------
@@ -222,7 +244,7 @@ def duplicate_dismiss(request: HttpRequest) -> HttpResponse:
 def customers(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:300]
     if query:
-        person = person_get_by_any_identifier(workspace=request.workspace, value=query)
+        person = selectors.customer_find(workspace=request.workspace, value=query)
         if person is not None:
             return redirect(
                 reverse("dashboards:person", args=[request.workspace.pk, person.pk]) + "?" + _query_string(q=query)

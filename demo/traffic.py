@@ -16,9 +16,10 @@ The shoppers (fixed random seed, so every run makes the same people):
   reported twice (S4); product_id sent as a number (S7); plan aliases, missing and unplanned properties;
 - a few broken payloads (rejected), an event name Customer.io refuses (failed) and dead deliveries.
 
-Idempotent: a marker message is stored last; when it exists, nothing is sent again.
+Idempotent: when the last message is already stored, nothing is sent again.
 """
 
+import logging
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,13 +40,13 @@ from workspaces.models import Source, Workspace
 DAYS = 30
 STAGING_WORKSPACE = "Demo store (staging)"
 STAGING_KEY = "sk_demo_staging_write_key"  # public, like the other demo keys
-MARKER = "demo-traffic-v1-done"
 SEED = 20261123
 FIRST_NAMES = """Ada Grace Alan Maria Jun Priya Lena Omar Sofia Tomas Yuki Noah
 Amara Lucas Ines Mateo Chloe Ravi Elena Kofi Hana Felix Zara Leo""".split()  # noqa: SIM905
 LAST_NAMES = """Lovelace Hopper Turing Lopez Chen Patel Novak Haddad Rossi Berg Sato
 Kim Okafor Silva Moreau Garcia Dubois Iyer Petrova Mensah Ito Weber""".split()  # noqa: SIM905
-DOMAINS = ["example.com", "example.org", "gmail.com", "mail.example.net"]
+# Fictional people at everyday providers (the segments treat example.com addresses as test traffic).
+DOMAINS = ["gmail.com", "fastmail.com", "outlook.com", "icloud.com", "proton.me"]
 PRODUCT_LIST = list(PRODUCTS.values())
 LONG_EVENT_NAME = (
     "https://shop.example/collections/coffee?utm_source=newsletter&utm_medium=email"
@@ -237,7 +238,7 @@ class Traffic:
         """The cases the dashboards exist to catch, a few of each."""
         rng = self.rng
         # One customer on twelve devices: S10's "unusual number of anonymous ids".
-        loyal = Customer("u-1500", "frequent.buyer@example.com", "Frida Berg")
+        loyal = Customer("u-1500", "frida.berg@fastmail.com", "Frida Berg")
         for index in range(12):
             days_ago = DAYS - 2 - index * 2
             who = {"anonymousId": self._id("anon")}
@@ -294,7 +295,7 @@ class Traffic:
         # Test and staging traffic inside production (S8).
         for days_ago, user_id, email in (
             (12, "u-9001", "test@example.com"),
-            (2, "u-9002", "qa+checkout@mailinator.com"),
+            (0, "u-9002", "qa+test@gmail.com"),
         ):
             who = {"anonymousId": self._id("anon")}
             at, seen = self._browse(days_ago, self._start(days_ago), who, views=1)
@@ -385,9 +386,18 @@ class Traffic:
                 for kind in ("browser", "server"):
                     if batches[kind]:
                         stored += _ingest(sources[kind], batches[kind], self.now)
-        marker = {"type": "track", "userId": "seam-demo", "event": "demo_seeded", "messageId": MARKER}
-        stored += _ingest(sources["server"], [{**marker, "timestamp": self.now.isoformat()}], self.now)
         return stored
+
+    @property
+    def last_message_id(self) -> str:
+        """The messageId sent last: once it is stored, the traffic was sent whole."""
+        for days_ago in range(DAYS):
+            for batches in reversed(self.days[days_ago].rounds):
+                for kind in ("server", "browser"):
+                    for message in reversed(batches[kind]):
+                        if not message["messageId"].startswith("demo-broken"):
+                            return message["messageId"]
+        return ""
 
 
 def _ingest(source: Source, messages: list[dict], now: datetime) -> int:
@@ -403,14 +413,15 @@ def _ingest(source: Source, messages: list[dict], now: datetime) -> int:
 
 def traffic_seed(*, workspace: Workspace, sources: dict[str, Source], now: datetime | None = None) -> int:
     """Send the demo traffic once; returns how many events were stored (0 when already seeded)."""
-    if Event.objects.filter(workspace=workspace, message_id=MARKER).exists():
-        return 0
     now = now or timezone.now()
     traffic = Traffic(now)
-    traffic.build()
+    traffic.build()  # no database: the same messages (and ids) every time
+    if Event.objects.filter(workspace=workspace, message_id=traffic.last_message_id).exists():
+        return 0
     stored = traffic.send(sources)
     _first_sight_backdate(workspace)
     _delivery_history(workspace, now)
+    _segments_history(workspace, now)
     return stored
 
 
@@ -429,7 +440,7 @@ def staging_seed(*, now: datetime | None = None) -> Workspace:
         )
     else:
         source_issue_key(source=source, write_key=STAGING_KEY)
-    if Event.objects.filter(workspace=workspace, message_id=MARKER).exists():
+    if Event.objects.filter(workspace=workspace, message_id="staging-11-o").exists():
         return workspace
     now = now or timezone.now()
     messages = []
@@ -441,7 +452,7 @@ def staging_seed(*, now: datetime | None = None) -> Workspace:
             {
                 "type": "identify",
                 **user,
-                "traits": {"email": f"qa+{index % 4}@mailinator.com"},
+                "traits": {"email": f"qa+{index % 4}@shop.example"},
                 "timestamp": at.isoformat(),
                 "messageId": f"staging-{index}-i",
             },
@@ -469,9 +480,9 @@ def staging_seed(*, now: datetime | None = None) -> Workspace:
                 "messageId": f"staging-{index}-o",
             },
         ]
-    messages.append({"type": "track", "userId": "seam-demo", "event": "demo_seeded", "messageId": MARKER})
     _ingest(source, messages, now)
     _first_sight_backdate(workspace)
+    _segments_history(workspace, now)
     return workspace
 
 
@@ -491,6 +502,25 @@ def _first_sight_backdate(workspace: Workspace) -> None:
     for identity in identities:
         identity.created_at = first.get((identity.kind, identity.value), identity.created_at)
     Identity.objects.bulk_update(identities, ["created_at"], batch_size=500)
+
+
+def _segments_history(workspace: Workspace, now: datetime) -> None:
+    """Daily segment counts for the last two weeks, as beat would have taken them, then one for now.
+
+    Each is computed as of its moment; events that came later than it are not all excluded by every
+    segment's window, so the older points are approximate. Beat adds a true one every 5 minutes.
+    """
+    from segments.services import segments_snapshot
+
+    breaches = logging.getLogger("segments.services")  # a warning per breach: the dashboard shows them
+    level = breaches.level
+    breaches.setLevel(logging.ERROR)
+    try:
+        for days_ago in range(14, 0, -1):
+            segments_snapshot(workspace=workspace, now=now - timedelta(days=days_ago))
+        segments_snapshot(workspace=workspace, now=now)
+    finally:
+        breaches.setLevel(level)
 
 
 def _delivery_history(workspace: Workspace, now: datetime) -> None:

@@ -19,7 +19,6 @@ from dashboards.api.serializers import PeopleSerializer, PersonSerializer, Timel
 from events.api.errors import ApiError
 from events.api.schema import ErrorSerializer
 from identities.models import Person
-from identities.selectors import person_get_by_any_identifier
 from workspaces.models import Workspace
 
 ERRORS = {
@@ -84,7 +83,7 @@ class PeopleSearchView(PeopleApiView):
         query = request.query_params.get("q", "").strip()
         if not query:
             raise ApiError(400, "invalid", "q is required: an email, customer id, anonymous id or order id", field="q")
-        person = person_get_by_any_identifier(workspace=self.workspace(request), value=query[:300])
+        person = selectors.customer_find(workspace=self.workspace(request), value=query[:300])
         return Response(PeopleSerializer({"results": [_card(person)] if person else []}).data)
 
 

@@ -46,3 +46,9 @@ def compact(value: object) -> str:
     """A property value on one short line."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 48 else text[:47] + "…"
+
+
+@register.filter
+def words(value: object) -> str:
+    """missing_property → missing property."""
+    return str(value).replace("_", " ")

@@ -6,8 +6,7 @@
 """
 
 import hashlib
-
-import orjson
+import json
 
 from events.models import MAX_ID_CHARS
 
@@ -42,4 +41,5 @@ def order_id_of(properties: dict) -> str:
 
 
 def _digest(parts: list) -> str:
-    return hashlib.sha256(orjson.dumps(parts)).hexdigest()
+    # The standard library's encoder: orjson refuses integers beyond 64 bits, which JSON bodies may carry.
+    return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode()).hexdigest()

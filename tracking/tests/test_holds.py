@@ -11,6 +11,7 @@ from django.utils import timezone
 from conftest import SERVER_KEY
 from events.models import Event
 from forwarding.models import Delivery
+from tracking.dedup import dedup_key_for
 from tracking.models import OrderSeen, PlannedEvent, TrackingPlan
 from tracking.services import orders_release_unconfirmed, tracking_plan_ensure_default, tracking_plan_touch
 from tracking.tests.conftest import at
@@ -256,3 +257,8 @@ def test_the_storm_window_is_a_plan_setting(server, workspace):
     plan_set(workspace, storm_window_seconds=0)
     server.track("added_to_cart", CART, timestamp=at(59.5))
     assert holds("added_to_cart") == ["", "storm", ""]
+
+
+def test_a_dedup_key_survives_integers_beyond_64_bits():
+    fields = {"name": "added_to_cart", "user_id": "u", "anonymous_id": "", "properties": {**CART, "quantity": 2**64}}
+    assert dedup_key_for(fields) != dedup_key_for({**fields, "properties": {**CART, "quantity": 2**64 + 1}})

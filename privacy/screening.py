@@ -5,7 +5,8 @@
   RejectedMessage row without payload (code `suppressed`), so drops are counted. The client still
   gets 200: the message was received, and is not retried. An anonymous id on the list beside a user
   id that is not (a shared device) is removed from the message, which is kept.
-- context.ip is truncated (IPv4 /24, IPv6 /48), kept or dropped, per SEAM_IP_HANDLING.
+- context.ip is truncated (IPv4 /24, IPv6 /48), kept or dropped, per SEAM_IP_HANDLING; in the payload
+  kept of a rejected message too.
 - `context.seam.user_hash` is checked, for browser sources that require identity verification, and
   removed from every message: an identify or alias it does not verify is flagged
   `identity_unverified`, which identity resolution honours (no merge, no traits).
@@ -14,11 +15,12 @@ One query per request for the suppression list, one more only when something is 
 """
 
 import ipaddress
+from dataclasses import replace
 from datetime import datetime
 
 from django.conf import settings
 
-from events.ingest.batch import ReadMessages
+from events.ingest.batch import ReadMessages, Rejection
 from events.models import RejectedMessage
 from identities.normalize import email_normalize
 from identities.services import UNVERIFIED_IDENTITY_FLAG
@@ -41,7 +43,18 @@ def messages_screen(*, source: Source, read: ReadMessages, received_at: datetime
             fields["flags"] = [*fields["flags"], UNVERIFIED]
         if settings.SEAM_IP_HANDLING != "keep" and "ip" in fields["context"]:
             fields["context"] = _ip_handled(fields["context"], settings.SEAM_IP_HANDLING)
+    if settings.SEAM_IP_HANDLING != "keep":
+        # Rejected messages are kept as received, for debugging: but not their client's full address.
+        read.rejected[:] = [_rejection_ip_handled(rejection) for rejection in read.rejected]
     return _drop_suppressed(source, read, received_at)
+
+
+def _rejection_ip_handled(rejection: Rejection) -> Rejection:
+    payload = rejection.payload
+    context = payload.get("context") if isinstance(payload, dict) else None
+    if not isinstance(context, dict) or "ip" not in context:
+        return rejection
+    return replace(rejection, payload={**payload, "context": _ip_handled(context, settings.SEAM_IP_HANDLING)})
 
 
 def ip_truncate(value: object) -> str | None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.models import Event
+from events.models import Event, RejectedMessage
 from privacy.screening import ip_truncate
 
 
@@ -35,6 +35,15 @@ def test_a_batch_context_ip_is_truncated_in_every_item(api):
     batch["batch"] = [{**item, "messageId": f"m-{n}"} for n, item in enumerate(batch["batch"])]
     assert api.post("/v1/batch", batch, format="json").status_code == 200
     assert {event.context["ip"] for event in Event.objects.all()} == {"203.0.113.0"}
+
+
+def test_a_rejected_message_keeps_its_payload_but_not_the_full_address(api):
+    batch = [
+        {"type": "track", "userId": "u", "context": {"ip": "203.0.113.9"}},
+        {"type": "track", "userId": "u", "event": "e"},
+    ]
+    assert api.post("/v1/batch", {"batch": batch}, format="json").status_code == 200
+    assert RejectedMessage.objects.get().payload["context"] == {"ip": "203.0.113.0"}
 
 
 @pytest.mark.parametrize(("handling", "expected"), [("keep", {"ip": "203.0.113.9"}), ("drop", {})])

@@ -18,13 +18,17 @@ CONNECTIONS = 8  # several concurrent clients
 
 
 def message(n: int) -> dict:
-    """A realistic ~1 KB storefront event, as analytics-python sends it (no messageId: each is new)."""
+    """A realistic ~1 KB storefront event, as analytics-python sends it (no messageId: each is new).
+
+    `REQ` is replaced per request by wrk (see lua_script), so visitors and carts differ between
+    requests as real traffic does (identical repeats would be collapsed as storms, a different path).
+    """
     return {
         "type": "track",
-        "anonymousId": f"anon-{n % 40}",
+        "anonymousId": f"anon-REQ-{n % 40}",
         "event": "added_to_cart",
         "properties": {
-            "cart_id": f"cart-{n % 40}",
+            "cart_id": f"cart-REQ-{n % 40}",
             "product_id": f"prod-{n % 97}",
             "sku": f"SKU-{n % 97:05d}",
             "name": "Organic cotton crew-neck t-shirt, relaxed fit",
@@ -53,12 +57,20 @@ def message(n: int) -> dict:
 
 
 def lua_script(path: Path, *, key: str, body: bytes) -> Path:
+    """A wrk script posting `body` with every `REQ` replaced by a per-request counter."""
     auth = base64.b64encode(f"{key}:".encode()).decode()
     path.write_text(
         'wrk.method = "POST"\n'
         'wrk.headers["Content-Type"] = "application/json"\n'
         f'wrk.headers["Authorization"] = "Basic {auth}"\n'
-        f"wrk.body = [==[{body.decode()}]==]\n"
+        f"local template = [==[{body.decode()}]==]\n"
+        "local counter = 0\n"
+        "local prefix = tostring(math.random(1, 1000000000))\n"
+        "function request()\n"
+        "  counter = counter + 1\n"
+        '  local body = template:gsub("REQ", prefix .. "-" .. counter)\n'
+        "  return wrk.format(nil, nil, nil, body)\n"
+        "end\n"
     )
     return path
 

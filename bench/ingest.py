@@ -65,6 +65,7 @@ def lua_script(path: Path, *, key: str, body: bytes) -> Path:
         f'wrk.headers["Authorization"] = "Basic {auth}"\n'
         f"local template = [==[{body.decode()}]==]\n"
         "local counter = 0\n"
+        "math.randomseed(os.time())\n"
         "local prefix = tostring(math.random(1, 1000000000))\n"
         "function request()\n"
         "  counter = counter + 1\n"

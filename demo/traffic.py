@@ -1,4 +1,4 @@
-"""Thirty days of a small coffee shop's traffic, so every dashboard panel has something true to show.
+"""Two months of a small coffee shop's traffic, so every dashboard panel has something true to show.
 
 Messages go through the real ingest path (reading, storing, identity resolution, the tracking plan,
 the outbox) exactly as POST /v1/batch would take them, one request per source and simulated day, with
@@ -37,7 +37,7 @@ from forwarding.models import Delivery, DeliveryAttempt
 from identities.models import Identity
 from workspaces.models import Source, Workspace
 
-DAYS = 30
+DAYS = 60  # two 30-day periods: the dashboard compares the last one with the one before
 STAGING_WORKSPACE = "Demo store (staging)"
 STAGING_KEY = "sk_demo_staging_write_key"  # public, like the other demo keys
 SEED = 20261123
@@ -182,9 +182,9 @@ class Traffic:
 
     def build(self) -> None:
         for days_ago in range(DAYS - 1, -1, -1):
-            # A little more traffic on recent days, and on weekends.
+            # A growing shop: more traffic on recent days, and on weekends.
             weekday = (self.now - timedelta(days=days_ago)).weekday()
-            visits = self.rng.randint(7, 10) + (3 if weekday >= 5 else 0) + (DAYS - days_ago) // 10
+            visits = self.rng.randint(4, 6) + (2 if weekday >= 5 else 0) + (DAYS - days_ago) // 12
             for _ in range(visits):
                 roll = self.rng.random()
                 if roll < 0.38:
@@ -240,7 +240,7 @@ class Traffic:
         # One customer on twelve devices: S10's "unusual number of anonymous ids".
         loyal = Customer("u-1500", "frida.berg@fastmail.com", "Frida Berg")
         for index in range(12):
-            days_ago = DAYS - 2 - index * 2
+            days_ago = 28 - index * 2
             who = {"anonymousId": self._id("anon")}
             at, _ = self._browse(days_ago, self._start(days_ago), who, views=1)
             self._msg(
@@ -317,13 +317,18 @@ class Traffic:
         at = self._order(5, at, {"userId": customer.user_id}, cart, order_id="order-retried-5512")
         self._order(5, at + timedelta(seconds=30), {"userId": customer.user_id}, cart, order_id="order-retried-5512")
 
-        # Purchases landing on another profile: the cart is on the phone's anonymous id, the backend reports
-        # the order by customer id only, so the cart-abandon audience still holds the phone (S2).
-        for minutes in (50, 140):
+        # Purchases landing on another profile: the cart is on the phone's anonymous id (never logged in),
+        # the order lands on the customer's profile, so the cart-abandon audience still holds the phone (S2).
+        for minutes in (50, 100):
             self.round, at = 0, self.now - timedelta(minutes=minutes)
             phone = {"anonymousId": self._id("anon")}
             at, cart = self._cart(0, at, phone, [rng.choice(PRODUCT_LIST)])
-            self._order(0, at, {"userId": rng.choice(self.customers).user_id}, cart)
+            self._order(0, at, {"userId": rng.choice(self.customers).user_id, **phone}, cart)
+
+        # Today's theme deploy dropped price and currency from two carts (S6).
+        for minutes in (35, 75):
+            self.round, at = 0, self.now - timedelta(minutes=minutes)
+            self._cart(0, at, {"anonymousId": self._id("anon")}, [rng.choice(PRODUCT_LIST)], style="missing")
 
         # A mobile build sending product_id as a number (S7), a few times recently.
         for days_ago in (3, 2, 1, 1, 0):
@@ -380,12 +385,19 @@ class Traffic:
     # --- sending ------------------------------------------------------------------------------------
 
     def send(self, sources: dict[str, Source]) -> int:
+        """Day by day, oldest first, one batch per source and round; a day's second round travels with
+        the next day's first (no visit spans the two), which halves the requests."""
         stored = 0
+        carried: dict[str, list[dict]] = {"browser": [], "server": []}
         for days_ago in range(DAYS - 1, -1, -1):
-            for batches in self.days[days_ago].rounds:
-                for kind in ("browser", "server"):
-                    if batches[kind]:
-                        stored += _ingest(sources[kind], batches[kind], self.now)
+            first, second = self.days[days_ago].rounds
+            for kind in ("browser", "server"):
+                if carried[kind] or first[kind]:
+                    stored += _ingest(sources[kind], carried[kind] + first[kind], self.now)
+            carried = second
+        for kind in ("browser", "server"):
+            if carried[kind]:
+                stored += _ingest(sources[kind], carried[kind], self.now)
         return stored
 
     @property
@@ -482,7 +494,7 @@ def staging_seed(*, now: datetime | None = None) -> Workspace:
         ]
     _ingest(source, messages, now)
     _first_sight_backdate(workspace)
-    _segments_history(workspace, now)
+    _segments_history(workspace, now, days=0)
     return workspace
 
 
@@ -504,8 +516,8 @@ def _first_sight_backdate(workspace: Workspace) -> None:
     Identity.objects.bulk_update(identities, ["created_at"], batch_size=500)
 
 
-def _segments_history(workspace: Workspace, now: datetime) -> None:
-    """Daily segment counts for the last two weeks, as beat would have taken them, then one for now.
+def _segments_history(workspace: Workspace, now: datetime, *, days: int = 7) -> None:
+    """Daily segment counts for the last `days` days, as beat would have taken them, then one for now.
 
     Each is computed as of its moment; events that came later than it are not all excluded by every
     segment's window, so the older points are approximate. Beat adds a true one every 5 minutes.
@@ -516,7 +528,7 @@ def _segments_history(workspace: Workspace, now: datetime) -> None:
     level = breaches.level
     breaches.setLevel(logging.ERROR)
     try:
-        for days_ago in range(14, 0, -1):
+        for days_ago in range(days, 0, -1):
             segments_snapshot(workspace=workspace, now=now - timedelta(days=days_ago))
         segments_snapshot(workspace=workspace, now=now)
     finally:

@@ -14,6 +14,7 @@ from dashboards.services import health_rollup_refresh
 from dashboards.tests.conftest import PASSWORD, identify, track
 from forwarding.models import Delivery
 from identities.models import Merge, Person
+from segments.services import segments_snapshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -79,6 +80,7 @@ def store(shop, workspace, personas):
     shop.send(identify(ago(5), userId="u-maria", anonymousId="a-m1", traits={"email": "maria.lopez@gmail.com"}))
     shop.send(identify(ago(3), userId="u-maria-2", anonymousId="a-m2", traits={"email": "marialopez+shop@gmail.com"}))
     health_rollup_refresh(workspace=workspace)
+    segments_snapshot(workspace=workspace)
     return workspace
 
 
@@ -105,13 +107,19 @@ def test_each_persona_reaches_only_their_pages(session, store):
         assert opened.errors == []
 
 
-def test_a_marketer_reads_the_health_dashboard(session, store):
+def test_a_marketer_reads_the_health_dashboard_and_drills_into_a_segment(session, store):
     alice = session("alice")
     page = alice.page
     for metric in ("merge_rate", "identified_share", "unresolved", "duplicates"):
         assert page.locator(f"#metric-{metric} svg").count() == 1
     assert page.inner_text("#metric-duplicates .value") == "1"
     assert "product_viewed" in alice.text("#volume")
+    assert "1" in alice.text("#segment-S1")
+    page.click("#segment-S1 >> text=Carts without an email")
+    page.wait_for_url("**/segments/S1/")
+    assert alice.text("#segment-count") == "1"
+    assert "cio_" in alice.text("#members")
+    page.go_back()
     page.click("nav.segmented >> text=7 days")
     page.wait_for_url("**?days=7")
     assert "last 7 days" in alice.text()

@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--rate", type=float, default=200, help="events per second, all clients together")
     parser.add_argument("--quick", action="store_true", help="one of each fault (the CI version)")
+    parser.add_argument("--faulty-drain", type=float, default=90, help="seconds of faults after the clients finish")
     parser.add_argument("--deadline", type=float, default=1500, help="seconds for the whole drill")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory and its logs")
     options = parser.parse_args(argv)
@@ -153,8 +154,12 @@ class Drill:
         send_seconds = time.monotonic() - sending_started
         _say(f"sent: {len(self.tally.acked)} of {total} acknowledged in {send_seconds:.0f} s")
 
+        # Forwarding lags ingest: keep Customer.io failing a while longer, then let the outbox drain clean.
+        faulty = min(self.options.faulty_drain, max(0.0, self.deadline - time.monotonic() - 120))
+        _say(f"{faulty:.0f} s more of 5xx, 429 and timeouts while the outbox drains")
+        time.sleep(faulty)
         self._faults({})
-        _say("faults off; waiting for the outbox to drain")
+        _say(f"faults off with {self._open_deliveries()} deliveries open; waiting for the outbox to drain")
         drained = self._wait_drained()
         return self._verify(total, journeys, drained, send_seconds)
 
@@ -342,7 +347,7 @@ class Drill:
             "drained": drained,
             "resent_and_deduplicated_by_customerio": stats["duplicates_ignored"],
             "emulator_requests": stats["requests"],
-            "emulator_faulted": stats["faulted"],
+            "emulator_failed": sum(count for status, count in stats["by_status"].items() if status != "200"),
             "emulator_by_status": stats["by_status"],
             "ingest_statuses": {str(key): value for key, value in sorted(tally.statuses.items())},
             "ingest_connection_errors": dict(tally.errors),
@@ -402,7 +407,8 @@ def _print_summary(report: dict) -> None:
         f"{report['resent_and_deduplicated_by_customerio']})",
         f"stuck deliveries    {report['stuck']}  (by state: {report['deliveries_by_state']})",
         f"ingest answers      {report['ingest_statuses']}  connection errors: {report['ingest_connection_errors']}",
-        f"emulator answers    {report['emulator_by_status']}  (faulted {report['emulator_faulted']})",
+        f"emulator answers    {report['emulator_by_status']}  ({report['emulator_failed']} of "
+        f"{report['emulator_requests']} failed on purpose)",
         f"faults              {', '.join(report['faults'])}",
         f"worker kills        {report['worker_kills']} (claimed at each: {report['in_flight_at_kills']})",
         f"postgres down probe {report['postgres_outage_probe'].get('answers')}",

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 def test_the_quick_drill_loses_nothing_acknowledged():
     result = subprocess.run(
         [sys.executable, "-m", "chaos.drill", "--events", "2000", "--quick", "--batch-size", "20", "--rate", "40",
-         "--deadline", "170"],
+         "--deadline", "170", "--faulty-drain", "10"],
         cwd=Path(ROOT),
         capture_output=True,
         text=True,

@@ -48,6 +48,7 @@ Kim Okafor Silva Moreau Garcia Dubois Iyer Petrova Mensah Ito Weber""".split()  
 # Fictional people at everyday providers (the segments treat example.com addresses as test traffic).
 DOMAINS = ["gmail.com", "fastmail.com", "outlook.com", "icloud.com", "proton.me"]
 PRODUCT_LIST = list(PRODUCTS.values())
+OUTAGE_CUSTOMER = "u-1600"  # her order confirmation died in an outage: the timeline screenshot's story
 LONG_EVENT_NAME = (
     "https://shop.example/collections/coffee?utm_source=newsletter&utm_medium=email"
     "&utm_campaign=november-restock-2026&utm_content=hero-banner"
@@ -246,6 +247,15 @@ class Traffic:
             self._msg(
                 days_ago, at, "identify", userId=loyal.user_id, traits={"email": loyal.email, "name": loyal.name}, **who
             )
+
+        # Ines ordered during Customer.io's outage two days ago; her confirmation never arrived (dead).
+        ines = {"userId": OUTAGE_CUSTOMER, "anonymousId": self._id("anon")}
+        at, seen = self._browse(2, self._start(2), {"anonymousId": ines["anonymousId"]}, views=2)
+        traits = {"email": "ines.moreau@proton.me", "name": "Ines Moreau", "first_name": "Ines"}
+        at = self._msg(2, at, "identify", traits=traits, **ines)
+        at, cart = self._cart(2, at, ines, seen)
+        at = self._checkout(2, at, ines, cart)
+        self._order(2, at, {"userId": OUTAGE_CUSTOMER}, cart)
 
         # A shop kiosk: two customers log in on one browser without a reset (rule 2: shared_device).
         kiosk = "anon-kiosk-store-front"
@@ -536,31 +546,41 @@ def _segments_history(workspace: Workspace, now: datetime, *, days: int = 7) -> 
 
 
 def _delivery_history(workspace: Workspace, now: datetime) -> None:
-    """A few operations that failed for hours when Customer.io had an outage: dead, with their attempts."""
-    chosen = list(
-        Delivery.objects.filter(workspace=workspace, state=Delivery.State.PENDING, kind=Delivery.Kind.EVENT).order_by(
-            "id"
-        )[40:43]
+    """Customer.io's outage two days ago: Ines's checkout and order confirmation (and one other operation)
+    were retried for hours and died, each attempt kept with what Customer.io answered."""
+    outage = list(
+        Delivery.objects.filter(
+            workspace=workspace, kind=Delivery.Kind.EVENT, state=Delivery.State.PENDING, event__user_id=OUTAGE_CUSTOMER
+        ).select_related("event")
     )
+    outage += list(
+        Delivery.objects.filter(workspace=workspace, kind=Delivery.Kind.EVENT, state=Delivery.State.PENDING)
+        .exclude(pk__in=[delivery.pk for delivery in outage])
+        .select_related("event")
+        .order_by("id")[:1]
+    )
+    error = '{"meta":{"error":"service unavailable, try again later"}}'
     attempts = []
-    for delivery in chosen:
-        started = now - timedelta(hours=7)
+    for delivery in outage:
+        # The outbox row was written when the event arrived (today for the simulated past: then its time).
+        written = min(delivery.event.received_at, delivery.event.timestamp + timedelta(seconds=1))
+        started = written
         for attempt in range(settings.SEAM_DELIVERY_MAX_ATTEMPTS):
-            started += timedelta(seconds=min(2**attempt, 600) * 3)
+            started += timedelta(seconds=min(2**attempt * 30, 3600))  # back-off, as forwarding/retry.py spaces it
             attempts.append(
                 DeliveryAttempt(
                     delivery=delivery,
                     started_at=started,
                     status_code=503,
-                    response_body='{"meta":{"error":"service unavailable, try again later"}}',
+                    response_body=error,
                     latency_ms=random.Random(delivery.pk + attempt).randint(80, 900),
                 )
             )
         Delivery.objects.filter(pk=delivery.pk).update(
             state=Delivery.State.DEAD,
             attempts=settings.SEAM_DELIVERY_MAX_ATTEMPTS,
-            created_at=now - timedelta(hours=7),
+            created_at=written,
             last_status_code=503,
-            last_error='{"meta":{"error":"service unavailable, try again later"}}',
+            last_error=error,
         )
     DeliveryAttempt.objects.bulk_create(attempts)

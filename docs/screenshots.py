@@ -15,7 +15,7 @@ from playwright.sync_api import sync_playwright
 
 DOCS = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
-TIMELINE_QUERY = "frida.berg@fastmail.com"  # the demo's customer on twelve devices
+TIMELINE_QUERY = "ines.moreau@proton.me"  # the demo customer whose order confirmation died in an outage
 
 
 def shoot(base: str, password: str) -> list[str]:
@@ -37,6 +37,7 @@ def shoot(base: str, password: str) -> list[str]:
                 page.fill("#customer-search", TIMELINE_QUERY)
                 page.press("#customer-search", "Enter")
                 page.wait_for_selector("#timeline")
+                page.locator("#timeline details.attempts summary").first.click()
                 page.locator("#timeline details.raw summary").first.click()
                 page.wait_for_function("document.querySelector('#timeline details.raw pre').textContent.length > 20")
             else:

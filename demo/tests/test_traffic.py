@@ -31,7 +31,7 @@ def test_it_gives_every_panel_something_to_show(seeded):
     groups = duplicates_find(workspace=workspace)
     assert {group.kind for group in groups} == {"email", "anonymous_id"} and len(groups) >= 4
     assert RejectedMessage.objects.filter(workspace=workspace).count() == 5
-    assert Delivery.objects.filter(workspace=workspace, state="dead").count() == 3
+    assert Delivery.objects.filter(workspace=workspace, state="dead", event__user_id="u-1600").count() >= 2
     assert Delivery.objects.filter(workspace=workspace, state="failed").exists()  # the URL as an event name
     kinds = set(IdentityWarning.objects.filter(workspace=workspace).values_list("kind", flat=True))
     assert {"shared_device", "illegal_id"} <= kinds

@@ -59,7 +59,7 @@ class Command(BaseCommand):
                     f"  Dashboards:     {base}/dashboards/   ("
                     + ", ".join(f"{name}: {role}" for name, role in PERSONAS.items())
                     + f"; password: {password})",
-                    f"  Demo traffic:   {stored} events over two months" if stored else "  Demo traffic:   already seeded",
+                    f"  Demo traffic:   {stored} events of 60 days" if stored else "  Demo traffic:   already seeded",
                     f"  Demo store:     {base}/shop/   (then find yourself in the emulator below)",
                     f"  OpenAPI schema: {base}/api/schema/",
                     f"  Browser key:    {DEMO_KEYS[Source.Kind.BROWSER]}",

@@ -152,7 +152,12 @@ def identity_is_blocked(*, workspace: Workspace, kind: str, value: str) -> bool:
     if kind == Identity.Kind.EMAIL:
         value = email_normalize(value)
     person = person_for_identity(workspace=workspace, kind=kind, value=value)
-    return person is not None and person.is_blocked
+    if person is not None:
+        return person.is_blocked
+    # An erased person's identities are gone; their digests stay on the suppression list (privacy app).
+    from privacy.selectors import identifier_is_suppressed
+
+    return identifier_is_suppressed(workspace=workspace, value=value)
 
 
 @dataclass(frozen=True, slots=True)

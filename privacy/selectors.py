@@ -3,6 +3,8 @@
 from identities.models import Person
 from identities.normalize import email_normalize
 from identities.selectors import CIO_REFERENCE, person_get_by_any_identifier
+from privacy.identifiers import identifier_digest
+from privacy.models import SuppressedIdentifier
 from workspaces.models import Workspace
 
 
@@ -19,3 +21,8 @@ def person_find_for_erasure(*, workspace: Workspace, value: str) -> tuple[Person
     else:
         kind = next((identity.kind for identity in person.identities.all() if identity.value == value), "order_id")
     return person, kind
+
+
+def identifier_is_suppressed(*, workspace: Workspace, value: str) -> bool:
+    """Whether an identifier value is on the workspace's suppression list (a deleted or suppressed person's)."""
+    return SuppressedIdentifier.objects.filter(workspace=workspace, digest=identifier_digest(value)).exists()

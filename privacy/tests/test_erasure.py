@@ -8,7 +8,7 @@ from events.models import Event, RejectedMessage
 from forwarding.models import Delivery
 from forwarding.services import deliveries_send
 from identities.models import Identity, IdentityWarning, Merge, Person
-from identities.selectors import person_get_by_any_identifier
+from identities.selectors import identity_is_blocked, person_get_by_any_identifier
 from privacy.identifiers import identifier_digest
 from privacy.models import Erasure, SuppressedIdentifier
 from privacy.services import ErasureRefused, person_erase
@@ -120,6 +120,14 @@ def test_later_events_for_an_erased_person_are_dropped_and_counted(api, workspac
     assert dropped.count() == 5
     assert set(dropped.values_list("payload", flat=True)) == {None}  # nothing of the message is kept
     assert not Delivery.objects.exists()
+
+
+def test_the_erased_identities_still_read_as_blocked(api, workspace, as_user):
+    ingest(api, ADA)
+    erase(as_user("carol"), "u-1")
+    for kind, value in [("user_id", "u-1"), ("anonymous_id", "a-1"), ("email", " ADA@example.com")]:
+        assert identity_is_blocked(workspace=workspace, kind=kind, value=value)
+    assert not identity_is_blocked(workspace=workspace, kind="user_id", value="u-2")
 
 
 def test_a_shared_device_keeps_the_other_persons_event_without_the_erased_anonymous_id(api, workspace, as_user):

@@ -11,7 +11,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import Count, Exists, F, FloatField, Func, Max, Min, OuterRef, Prefetch, Q, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    Sum,
+    prefetch_related_objects,
+)
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -739,12 +752,18 @@ def latency_percentile(cumulative: list[int], total: int, fraction: float) -> in
 def delivery_errors(*, workspace: Workspace, limit: int = 20, state: str = "") -> list[Delivery]:
     """The latest failed and dead deliveries, each with its attempts (newest first) and its cause."""
     states = [state] if state else [Delivery.State.FAILED, Delivery.State.DEAD]
-    return list(
-        Delivery.objects.filter(workspace=workspace, state__in=states)
+    # One query per state, each the head of its (workspace, state, created_at) index: an IN over both
+    # would sort every failed and dead row of the workspace to find the newest few.
+    errors = [
+        delivery
+        for each in states
+        for delivery in Delivery.objects.filter(workspace=workspace, state=each)
         .select_related("event", "merge")
-        .prefetch_related(Prefetch("attempt_log", queryset=DeliveryAttempt.objects.order_by("-started_at")))
         .order_by("-created_at", "-id")[:limit]
-    )
+    ]
+    errors = sorted(errors, key=lambda delivery: (delivery.created_at, delivery.pk), reverse=True)[:limit]
+    prefetch_related_objects(errors, Prefetch("attempt_log", queryset=DeliveryAttempt.objects.order_by("-started_at")))
+    return errors
 
 
 # --- Duplicate review --------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ import requests
 from django.db.models import Q
 from django.utils import timezone
 
+from demo.chromium import CHROMIUM, CHROMIUM_ARGS
 from demo.keys import DEMO_KEYS
 from events.models import Event
 from forwarding.identifiers import person_identifier
@@ -41,18 +42,6 @@ from identities.selectors import person_events, person_get_by_any_identifier
 from workspaces.models import Source, Workspace
 from workspaces.selectors import source_get_by_write_key
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Debian's browser, never one Playwright downloads; nothing in the background may reach the network.
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 COOKIE = "ajs_anonymous_id"
 SEAM_LOADED = "window.seam && window.seam.loaded === true"
 QUEUE_EMPTY = "JSON.parse(localStorage.getItem('seam_queue') || '[]').length === 0"

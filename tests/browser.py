@@ -3,22 +3,9 @@
 Any app's browser tests ask for `browser`; mark them `@pytest.mark.browser`.
 """
 
-from pathlib import Path
-
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Debian's browser, never one Playwright downloads; nothing in the background may reach the network.
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from demo.chromium import CHROMIUM, CHROMIUM_ARGS
 
 
 # Per module, not per session: Playwright's sync API keeps an asyncio loop running in the main thread

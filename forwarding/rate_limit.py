@@ -13,27 +13,13 @@ from django.conf import settings
 from django.db import transaction
 
 from forwarding.models import RateBucket
+from lib.token_bucket import TAKE_SCRIPT
 from workspaces.models import Workspace
 
 logger = logging.getLogger(__name__)
 
 # Bursts of a tenth of a second's budget keep any one-second window near the limit.
 BURST_FRACTION = 0.1
-
-_TAKE = """
-local now_parts = redis.call('TIME')
-local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
-local rate, capacity = tonumber(ARGV[1]), tonumber(ARGV[2])
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
-local tokens = tonumber(state[1]) or capacity
-local updated = tonumber(state[2]) or now
-tokens = math.min(capacity, tokens + math.max(0, now - updated) * rate)
-local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
-redis.call('HSET', KEYS[1], 'tokens', tokens, 'updated', now)
-redis.call('EXPIRE', KEYS[1], 60)
-return tostring(wait)
-"""
 
 
 def rate_limit_take(*, workspace: Workspace, max_wait: float = 30.0) -> bool:
@@ -61,7 +47,7 @@ def _take(workspace: Workspace, rate: float, capacity: float) -> float:
 
 @cache
 def _script():
-    return redis.Redis.from_url(settings.REDIS_URL).register_script(_TAKE)
+    return redis.Redis.from_url(settings.REDIS_URL).register_script(TAKE_SCRIPT)
 
 
 def _take_from_database(workspace: Workspace, rate: float, capacity: float) -> float:

@@ -19,28 +19,14 @@ from django.conf import settings
 from django.http import HttpRequest
 from rest_framework.exceptions import Throttled
 
+from lib.token_bucket import TAKE_SCRIPT
+
 logger = logging.getLogger(__name__)
 
 LOG_EVERY_SECONDS = 10
 # Redis must answer a limit check fast or be skipped: a slow limiter would be an outage of its own.
 REDIS_TIMEOUT_SECONDS = 0.25
 LOCAL_BUCKETS_MAX = 50_000
-
-# Takes one token if there is one; otherwise takes nothing and answers how long until there is.
-_TAKE = """
-local now_parts = redis.call('TIME')
-local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
-local rate, capacity = tonumber(ARGV[1]), tonumber(ARGV[2])
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
-local tokens = tonumber(state[1]) or capacity
-local updated = tonumber(state[2]) or now
-tokens = math.min(capacity, tokens + math.max(0, now - updated) * rate)
-local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
-redis.call('HSET', KEYS[1], 'tokens', tokens, 'updated', now)
-redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 1)
-return tostring(wait)
-"""
 
 
 class FailOpenCounter:
@@ -115,7 +101,7 @@ def _script():
     client = redis.Redis.from_url(
         settings.REDIS_URL, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
     )
-    return client.register_script(_TAKE)
+    return client.register_script(TAKE_SCRIPT)
 
 
 class _LocalBuckets:

@@ -41,5 +41,7 @@ def test_the_quick_drill_loses_nothing_acknowledged():
         "burst_429_no_retry_after",
         "restart_postgres",
     }
-    assert report["ingest_429s"] > 0  # the flood met ingest's own limit, and was retried to a 200
+    # Whether the flood outruns ingest's per-address limit depends on how busy the machine is, so 429s
+    # are not asserted here (events/tests/test_throttling.py proves the limit); the acknowledged,
+    # stored and delivered counts above prove that any 429 was retried to a 200 and nothing was lost.
     assert report["secrets_in_logs"] == []

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboards.access import Role, user_has_role
+from dashboards.api.workspace import api_workspace
 from events.api.errors import ApiError
 from events.api.schema import ErrorSerializer
 from identities.models import Person
@@ -80,17 +81,7 @@ def _workspace(request: Request) -> Workspace:
     value = request.query_params.get("workspace") or (
         request.data.get("workspace") if isinstance(request.data, dict) else None
     )
-    if value not in (None, ""):
-        if not str(value).isdigit():
-            raise ApiError(400, "invalid", "workspace must be a workspace id", field="workspace")
-        workspace = Workspace.objects.filter(pk=int(value)).first()
-        if workspace is None:
-            raise ApiError(404, "not_found", "no such workspace", field="workspace")
-        return workspace
-    workspaces = list(Workspace.objects.order_by("pk")[:2])
-    if len(workspaces) != 1:
-        raise ApiError(400, "workspace_required", "name the workspace: ?workspace=<id>", field="workspace")
-    return workspaces[0]
+    return api_workspace(value)
 
 
 def erase_view(action: str):

@@ -860,7 +860,7 @@ KEY_TRAITS = ("email", "name", "first_name", "last_name", "plan")
 def customer_find(*, workspace: Workspace, value: str) -> Person | None:
     """Support's one search box: an order id through the tracking plan's order ledger (one indexed
     query), else any identifier as identity resolution finds it (email, customer id, anonymous id,
-    `cio_` reference, and its own fallback for orders the ledger never saw)."""
+    `seam_` reference, and its own fallback for orders the ledger never saw)."""
     value = value.strip()
     if not value:
         return None

@@ -30,7 +30,7 @@ from dashboards.services import (
 )
 from forwarding.models import Delivery
 from identities.models import Identity, Person
-from identities.selectors import CIO_REFERENCE
+from identities.selectors import CIO_ID, SEAM_REFERENCE
 from identities.services import PersonChangeRefused
 from segments.selectors import UnknownSegment, segment_members
 from workspaces.models import Source, Workspace
@@ -249,7 +249,9 @@ def customers(request: HttpRequest) -> HttpResponse:
             return redirect(
                 reverse("dashboards:person", args=[request.workspace.pk, person.pk]) + "?" + _query_string(q=query)
             )
-    return _render(request, "dashboards/customers.html", {"query": query}, page="customers")
+    # Nobody found: a Customer.io cio_id deserves its own answer, since Seam can never know one.
+    context = {"query": query, "query_is_cio_id": bool(CIO_ID.match(query))}
+    return _render(request, "dashboards/customers.html", context, page="customers")
 
 
 def _query_string(**params) -> str:
@@ -283,7 +285,7 @@ def _found_via(query: str, person: Person, card: selectors.PersonCard) -> str:
     """Why the search landed here, when it is not obvious: a merged-away profile or an order id."""
     if not query:
         return ""
-    reference = CIO_REFERENCE.match(query.strip())
+    reference = SEAM_REFERENCE.match(query.strip())
     if reference and int(reference.group(1)) != person.pk:
         return f"{query} is a profile that was merged into this person."
     for merge in card.merges:

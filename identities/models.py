@@ -48,9 +48,12 @@ class Person(models.Model):
         return f"{label} (person {self.pk})"
 
     @property
-    def cio_id(self) -> str:
-        """Seam's stable reference to this person in Customer.io's `cio_` style, accepted by the lookup."""
-        return f"cio_{self.pk}"
+    def reference(self) -> str:
+        """Seam's own stable reference to this person, accepted by the lookup.
+
+        Not Customer.io's `cio_` id: Customer.io assigns that and the Track API never returns it.
+        """
+        return f"seam_{self.pk}"
 
     @property
     def is_live(self) -> bool:

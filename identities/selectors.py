@@ -21,7 +21,11 @@ from workspaces.models import Workspace
 
 Key = tuple[str, str]  # (Identity.Kind, value)
 
-CIO_REFERENCE = re.compile(r"^cio_(\d{1,18})$")
+# Seam's own person reference (Person.reference): the lookup takes it as a primary key.
+SEAM_REFERENCE = re.compile(r"^seam_(\d{1,18})$")
+# Customer.io's cio_id. Customer.io assigns it and the Track API never returns it, so Seam cannot know
+# whose it is: the lookup must never read its digits as a Seam primary key (that would find a stranger).
+CIO_ID = re.compile(r"^cio_", re.IGNORECASE)
 # What the email policy treats as an email-shaped user id, in SQL (see normalize.EMAIL_SHAPE).
 EMAIL_SHAPE_SQL = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
 
@@ -84,11 +88,14 @@ def event_person(*, event: Event) -> Person | None:
 
 
 def person_get_by_any_identifier(*, workspace: Workspace, value: str) -> Person | None:
-    """Support's lookup: an email, customer id, anonymous id, `cio_<id>` reference or an order id."""
+    """Support's lookup: an email, customer id, anonymous id, Seam's `seam_<id>` reference or an order id.
+
+    A Customer.io `cio_` id is only ever matched literally, as an identifier someone sent (see CIO_ID).
+    """
     value = value.strip()
     if not value:
         return None
-    reference = CIO_REFERENCE.match(value)
+    reference = SEAM_REFERENCE.match(value)
     if reference:
         person = Person.objects.filter(workspace=workspace, pk=int(reference.group(1))).first()
         if person is not None:

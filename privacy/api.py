@@ -1,6 +1,6 @@
 """The GDPR endpoints: POST /api/people/<identifier>/delete and /suppress, for staff holding the admin role.
 
-`identifier` is any identifier support would search by (email, customer id, anonymous id, `cio_<id>`,
+`identifier` is any identifier support would search by (email, customer id, anonymous id, `seam_<id>`,
 order id). Token or session authentication (with CSRF) as the dashboards' people API; errors are
 {code, message}: 401 without credentials, 403 without the admin role, 404 when nobody matches, 409
 when the person was already deleted or suppressed.
@@ -36,7 +36,7 @@ class HasAdminRole(BasePermission):
 class ErasureSerializer(serializers.Serializer):
     erasure = serializers.IntegerField(help_text="the audit record's id")
     action = serializers.ChoiceField(Erasure.Action.choices)
-    person = serializers.CharField(help_text="the person's `cio_` reference (its row stays, anonymized)")
+    person = serializers.CharField(help_text="the person's `seam_` reference (its row stays, anonymized)")
     events_deleted = serializers.IntegerField()
     events_anonymized = serializers.IntegerField()
     identities_suppressed = serializers.IntegerField()
@@ -67,7 +67,7 @@ class PersonEraseView(APIView):
             {
                 "erasure": erasure.pk,
                 "action": erasure.action,
-                "person": Person(pk=erasure.person_id).cio_id,
+                "person": Person(pk=erasure.person_id).reference,
                 "events_deleted": erasure.events_deleted,
                 "events_anonymized": erasure.events_anonymized,
                 "identities_suppressed": erasure.identities_suppressed,

@@ -2,7 +2,7 @@
 
 from identities.models import Person
 from identities.normalize import email_normalize
-from identities.selectors import CIO_REFERENCE, person_get_by_any_identifier
+from identities.selectors import SEAM_REFERENCE, person_get_by_any_identifier
 from privacy.identifiers import identifier_digest
 from privacy.models import SuppressedIdentifier
 from workspaces.models import Workspace
@@ -14,8 +14,8 @@ def person_find_for_erasure(*, workspace: Workspace, value: str) -> tuple[Person
     if person is None:
         return None
     value = value.strip()
-    if CIO_REFERENCE.match(value):
-        kind = "cio_id"
+    if SEAM_REFERENCE.match(value):
+        kind = "seam_reference"
     elif email_normalize(value):
         kind = "email"
     else:

@@ -38,7 +38,11 @@ class WarningSerializer(serializers.Serializer):
 
 class PersonSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="person.pk")
-    cio_id = serializers.CharField(source="person.cio_id", help_text="Seam's `cio_` reference; the search takes it")
+    reference = serializers.CharField(
+        source="person.reference",
+        help_text="Seam's own `seam_<id>` reference; the search takes it. Not Customer.io's cio_id, which Seam "
+        "never learns (the Track API does not return it)",
+    )
     customer_id = serializers.CharField(source="person.customer_id")
     email = serializers.CharField(source="person.email")
     is_identified = serializers.BooleanField(source="person.is_identified")

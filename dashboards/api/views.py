@@ -64,8 +64,10 @@ class PeopleSearchView(PeopleApiView):
         operation_id="people_search",
         tags=["people"],
         summary="Find the live person by any identifier",
-        description="An email, customer id, anonymous id, order id or `cio_` reference. Finds the survivor "
-        "even through an identifier of a merged-away person. `results` holds that person, or is empty.",
+        description="An email, customer id, anonymous id, order id or Seam's `seam_` reference. Finds the "
+        "survivor even through an identifier of a merged-away person. `results` holds that person, or is empty. "
+        "Customer.io's own `cio_` ids are not Seam references: the Track API never returns them, so Seam cannot "
+        "know whose one is, and it finds nobody unless it was sent to Seam as an identifier.",
         parameters=[OpenApiParameter("q", OpenApiTypes.STR, required=True), WORKSPACE],
         responses={200: PeopleSerializer, **ERRORS},
     )

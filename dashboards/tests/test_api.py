@@ -41,14 +41,21 @@ def ada(shop):
 
 def test_it_finds_a_person_by_any_identifier(token_client, ada, workspace):
     survivor, old = ada
-    for query in ("ada@example.com", "a-ada", "u-old", old.cio_id):
+    for query in ("ada@example.com", "a-ada", "u-old", old.reference):
         body = token_client("bob").get("/api/people/", {"q": query}).json()
         assert [person["id"] for person in body["results"]] == [survivor.pk], query
     person = body["results"][0]
-    assert person["cio_id"] == survivor.cio_id and person["customer_id"] == "u-ada"
+    assert person["reference"] == f"seam_{survivor.pk}" and person["customer_id"] == "u-ada"
     assert {("user_id", "u-old"), ("anonymous_id", "a-ada")} <= {(i["kind"], i["value"]) for i in person["identities"]}
     assert person["merges"][0]["merged_away"] == old.pk and person["merges"][0]["reason"] == "manual"
     assert token_client("bob").get("/api/people/", {"q": "nobody"}).json() == {"results": []}
+
+
+def test_a_customerio_cio_id_finds_nobody_even_when_its_digits_are_a_seam_id(token_client, ada, workspace):
+    survivor, old = ada
+    for query in (f"cio_{survivor.pk}", f"cio_{old.pk}"):
+        response = token_client("bob").get("/api/people/", {"q": query})
+        assert response.status_code == 200 and response.json() == {"results": []}, query
 
 
 def test_it_pages_the_timeline_with_deliveries(token_client, ada, workspace):

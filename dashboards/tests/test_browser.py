@@ -118,7 +118,7 @@ def test_a_marketer_reads_the_health_dashboard_and_drills_into_a_segment(session
     page.click("#segment-S1 >> text=Carts without an email")
     page.wait_for_url("**/segments/S1/")
     assert alice.text("#segment-count") == "1"
-    assert "cio_" in alice.text("#members")
+    assert "seam_" in alice.text("#members")
     page.go_back()
     page.click("nav.segmented >> text=7 days")
     page.wait_for_url("**?days=7")

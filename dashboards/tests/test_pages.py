@@ -172,12 +172,21 @@ def test_the_search_finds_the_live_person_by_any_identifier(as_user, ada, worksp
     assert response["Location"].startswith(reverse("dashboards:person", args=[workspace.pk, survivor.pk]))
 
 
-def test_the_search_finds_a_merged_away_profile_by_its_cio_reference(as_user, ada, workspace):
+def test_the_search_finds_a_merged_away_profile_by_its_seam_reference(as_user, ada, workspace):
     survivor, old = ada
     bob = as_user("bob")
-    response = bob.get(reverse("dashboards:customers", args=[workspace.pk]), {"q": old.cio_id}, follow=True)
+    response = bob.get(reverse("dashboards:customers", args=[workspace.pk]), {"q": old.reference}, follow=True)
     assert response.redirect_chain[-1][0].startswith(reverse("dashboards:person", args=[workspace.pk, survivor.pk]))
-    assert f"{old.cio_id} is a profile that was merged into this person" in response.content.decode()
+    assert f"{old.reference} is a profile that was merged into this person" in response.content.decode()
+
+
+def test_the_search_explains_that_a_customerio_cio_id_cannot_be_looked_up(as_user, ada, workspace):
+    survivor, _ = ada
+    response = as_user("bob").get(reverse("dashboards:customers", args=[workspace.pk]), {"q": f"cio_{survivor.pk}"})
+    assert response.status_code == 200  # no redirect to the person whose primary key the digits happen to be
+    page = response.content.decode()
+    assert "Seam does not know Customer.io's <code>cio_</code> ids" in page
+    assert "the Track API never returns them" in page and "Nobody in" not in page
 
 
 def test_the_search_says_when_nobody_matches(as_user, ada, workspace):
@@ -197,7 +206,7 @@ def test_the_timeline_merges_anonymous_and_known_history_newest_first(as_user, a
     order, view = page.index("order_completed"), page.index("product_viewed")
     assert order < view  # newest first, the anonymous view included
     assert "order-77" in page and "HTTP 400" in page and "Event · failed" in page
-    assert f"Merged cio_{old.pk} into this person" in page and "absorbed" in page
+    assert f"Merged seam_{old.pk} into this person" in page and "absorbed" in page
     assert "u-ada-old" in page and "a-ada" in page
     assert "raw" in page and "Split identifiers" not in page  # support reads; admins split
 

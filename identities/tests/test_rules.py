@@ -301,7 +301,7 @@ def test_it_repoints_tombstones_straight_at_the_last_survivor(ingest, workspace)
     assert person_b.merged_into == person_c
     for value in ("anon-a", "anon-b", "b", "c"):
         assert person_get_by_any_identifier(workspace=workspace, value=value) == person_c
-    assert person_get_by_any_identifier(workspace=workspace, value=person_a.cio_id) == person_c
+    assert person_get_by_any_identifier(workspace=workspace, value=person_a.reference) == person_c
 
 
 def test_it_blocks_the_identifiers_of_a_suppressed_person(ingest, workspace):

@@ -139,10 +139,20 @@ def test_it_looks_a_customer_up_by_any_identifier(ingest, workspace):
     ingest.track("order_completed", userId="cust-1", properties={"order_id": 1001})
     alice = by_user(workspace, "cust-1")
 
-    for value in ("cust-1", "anon-1", " ALICE@example.com", alice.cio_id, "1001"):
+    for value in ("cust-1", "anon-1", " ALICE@example.com", alice.reference, "1001"):
         assert person_get_by_any_identifier(workspace=workspace, value=value) == alice, value
-    for value in ("", "nobody", "cio_999999", "nobody@example.com"):
+    for value in ("", "nobody", "seam_999999", "nobody@example.com"):
         assert person_get_by_any_identifier(workspace=workspace, value=value) is None, value
+
+
+@pytest.mark.parametrize("prefix", ["cio_", "CIO_"])
+def test_it_never_reads_a_customerio_cio_id_as_a_seam_primary_key(ingest, workspace, prefix):
+    """Customer.io assigns cio_ids and the Track API never returns them: a pasted cio_<n> whose digits
+    equal a Seam primary key must not find that stranger."""
+    ingest.identify(userId="cust-1", traits={"email": "alice@example.com"})
+    alice = by_user(workspace, "cust-1")
+
+    assert person_get_by_any_identifier(workspace=workspace, value=f"{prefix}{alice.pk}") is None
 
 
 def test_it_lists_a_timeline_newest_first(ingest, workspace):

@@ -195,11 +195,20 @@ def test_it_answers_404_for_nobody_and_409_for_an_erased_person(api, workspace, 
     assert erase(carol, "nobody@example.com").json()["code"] == "not_found"
     person = ada(workspace)
     assert erase(carol, "u-1").status_code == 200
-    response = erase(carol, person.cio_id, "suppress")
+    response = erase(carol, person.reference, "suppress")
     assert response.status_code == 409
     assert response.json()["code"] == "already_removed"
     with pytest.raises(ErasureRefused):
         person_erase(person=person, action="delete")
+
+
+def test_a_customerio_cio_id_never_erases_the_person_whose_seam_id_it_resembles(api, workspace, as_user):
+    ingest(api, ADA)
+    person = ada(workspace)
+    response = erase(as_user("carol"), f"cio_{person.pk}")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    person.refresh_from_db()
+    assert person.suppression == Person.Suppression.NONE and not Erasure.objects.exists()
 
 
 @pytest.mark.parametrize("persona", ["alice", "bob", "dave", "erin"])

@@ -102,7 +102,7 @@ class WorkspaceHealth(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Who did what, when, from the dashboards: merges, dismissals, splits, replays, keys."""
+    """Who did what, when, from the dashboards or the Django admin: merges, dismissals, splits, replays, keys."""
 
     class Action(models.TextChoices):
         MERGE = "merge", "Merged"
@@ -111,6 +111,7 @@ class AuditEntry(models.Model):
         REPLAY = "replay", "Replayed"
         KEY_ISSUED = "key_issued", "Key issued"
         KEY_REVOKED = "key_revoked", "Key revoked"
+        IDENTITY_SECRET_ISSUED = "secret_issued", "Identity secret issued"
         ROLLUP_REFRESHED = "rollup_refreshed", "Figures recomputed"
 
     workspace = models.ForeignKey(Workspace, null=True, on_delete=models.CASCADE, related_name="+")

@@ -1,7 +1,8 @@
 """Writes for the dashboards: the rollups the health page reads, and staff actions, each audited.
 
 Staff actions call the owning app's service (identities, forwarding, workspaces) and write the audit
-entry in the same transaction: an action that rolled back leaves no entry, and none goes unrecorded.
+entry (`dashboards.audit.audit_record`) in the same transaction: an action that rolled back leaves no
+entry, and none goes unrecorded.
 """
 
 import logging
@@ -14,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from dashboards.audit import audit_record
 from dashboards.models import LATENCY_BOUNDS_MS, AuditEntry, DailyHealth, EventVolume, WorkspaceHealth
 from dashboards.selectors import (
     ROLLUP_DAYS,
@@ -136,19 +138,6 @@ def health_rollups_refresh_all() -> int:
 
 
 # --- Audited staff actions -------------------------------------------------------------------------
-
-
-def audit_record(
-    *, actor: AbstractBaseUser, workspace: Workspace | None, action: str, target: str, details: dict | None = None
-) -> AuditEntry:
-    return AuditEntry.objects.create(
-        workspace=workspace,
-        actor=actor,
-        actor_username=actor.get_username(),
-        action=action,
-        target=target[:300],
-        details=details or {},
-    )
 
 
 def duplicate_review_merge(

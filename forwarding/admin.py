@@ -1,7 +1,11 @@
 from django.contrib import admin, messages
+from django.db import transaction
 
+from dashboards.audit import audit_record
+from dashboards.models import AuditEntry
 from forwarding.models import Delivery, DeliveryAttempt
 from forwarding.services import deliveries_replay
+from workspaces.models import Workspace
 
 
 class DeliveryAttemptInline(admin.TabularInline):
@@ -36,5 +40,22 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Replay (failed, dead or dry-run deliveries)", permissions=["view"])
     def replay(self, request, queryset):
-        count = deliveries_replay(deliveries=queryset)
+        # One audit entry per workspace, so each workspace's audit log shows the replays of its deliveries.
+        chosen: dict[int, list[int]] = {}
+        for workspace_id, delivery_id in queryset.order_by("workspace_id", "pk").values_list("workspace_id", "pk"):
+            chosen.setdefault(workspace_id, []).append(delivery_id)
+        workspaces = Workspace.objects.in_bulk(list(chosen))
+        count = 0
+        for workspace_id, delivery_ids in chosen.items():
+            with transaction.atomic():
+                replayed = deliveries_replay(deliveries=Delivery.objects.filter(pk__in=delivery_ids))
+                if replayed:
+                    audit_record(
+                        actor=request.user,
+                        workspace=workspaces[workspace_id],
+                        action=AuditEntry.Action.REPLAY,
+                        target=f"{replayed} deliveries (admin)",
+                        details={"delivery_ids": delivery_ids, "replayed": replayed, "via": "admin"},
+                    )
+            count += replayed
         messages.success(request, f"{count} deliveries queued to be sent again.")

@@ -1,9 +1,20 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 
+from dashboards.audit import audit_record
+from dashboards.models import AuditEntry
 from workspaces.identity_verification import source_issue_identity_secret
 from workspaces.models import Source, Workspace
 from workspaces.services import source_issue_key, source_revoke_key
+
+
+def _audit(request, source: Source, action: str) -> None:
+    """Record an admin's act on a source's credentials: never the key or secret itself."""
+    details = {"source": source.pk, "via": "admin"}
+    if action != AuditEntry.Action.IDENTITY_SECRET_ISSUED:
+        details["hint"] = source.write_key_hint  # the key's first 7 characters, as the source list shows
+    audit_record(actor=request.user, workspace=source.workspace, action=action, target=str(source), details=details)
 
 
 class WorkspaceForm(forms.ModelForm):
@@ -88,13 +99,17 @@ class SourceAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        key = source_issue_key(source=obj)
+        with transaction.atomic():
+            key = source_issue_key(source=obj)
+            _audit(request, obj, AuditEntry.Action.KEY_ISSUED)
         messages.warning(request, f"Write key for {obj}: {key} — copy it now; server keys are not shown again.")
 
     @admin.action(description="Regenerate write key (the old key stops working)")
     def regenerate_keys(self, request, queryset):
         for source in queryset:
-            key = source_issue_key(source=source)
+            with transaction.atomic():
+                key = source_issue_key(source=source)
+                _audit(request, source, AuditEntry.Action.KEY_ISSUED)
             messages.warning(request, f"New write key for {source}: {key} — copy it now.")
 
     @admin.display(description="identity verification")
@@ -107,7 +122,9 @@ class SourceAdmin(admin.ModelAdmin):
     @admin.action(description="Issue identity verification secret (old user hashes stop verifying)")
     def issue_identity_secrets(self, request, queryset):
         for source in queryset.filter(kind=Source.Kind.BROWSER):
-            secret = source_issue_identity_secret(source=source)
+            with transaction.atomic():
+                secret = source_issue_identity_secret(source=source)
+                _audit(request, source, AuditEntry.Action.IDENTITY_SECRET_ISSUED)
             messages.warning(
                 request,
                 f"Identity secret for {source}: {secret} — put it in your site's backend now; it is not shown again.",
@@ -116,5 +133,7 @@ class SourceAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke write key")
     def revoke_keys(self, request, queryset):
         for source in queryset:
-            source_revoke_key(source=source)
+            with transaction.atomic():
+                source_revoke_key(source=source)
+                _audit(request, source, AuditEntry.Action.KEY_REVOKED)
         messages.success(request, f"Revoked {queryset.count()} key(s).")

@@ -206,6 +206,8 @@ def test_it_retries_offline_messages_and_stores_them_once(live_server, demo_sour
     tab.context.set_offline(False)
     (event,) = events_wait(1, name="sent_offline")
     assert event.message_id == queued["messageId"]
+    # The row is committed before the response reaches the browser: wait for seam.js to hear it.
+    tab.page.wait_for_function(QUEUE_EMPTY, timeout=5000)
     assert tab.storage("seam_queue") == "[]"
     assert len(events_settle(0.3, name="sent_offline")) == 1
 

@@ -3,9 +3,20 @@
 Any app's browser tests ask for `browser`; mark them `@pytest.mark.browser`.
 """
 
+import os
+from typing import NoReturn
+
 import pytest
 
 from demo.chromium import CHROMIUM, CHROMIUM_ARGS
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip a test whose tool is missing on this machine; in CI (`CI` set) fail instead, since a skip
+    there would silently stop proving what the test proves."""
+    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
 
 
 # Per module, not per session: Playwright's sync API keeps an asyncio loop running in the main thread
@@ -13,7 +24,7 @@ from demo.chromium import CHROMIUM, CHROMIUM_ARGS
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+        unavailable(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
     # While Playwright's loop runs in this thread, Django would refuse the tests' ORM calls (and the
     # database flush after each test); they are plain synchronous calls, and the live server answers

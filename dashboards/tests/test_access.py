@@ -9,40 +9,90 @@ from dashboards import urls as dashboard_urls
 from dashboards.access import Role
 from dashboards.models import AuditEntry
 from dashboards.tests.conftest import PASSWORD
+from events.models import Event
 from identities.models import Person
 
 pytestmark = pytest.mark.django_db
 
+M, S, A = Role.MARKETER, Role.SUPPORT, Role.ADMIN
+
+# The role matrix: every dashboards URL and the roles its view must declare. Admin holds every role, so
+# an admin opens every page; the writes are declared admin-only and accept only POST.
 PAGES = {
-    # page: roles that may open it (admin implies every reading role)
-    "health": {"alice", "carol"},
-    "duplicates": {"alice", "carol"},
-    "deliveries": {"alice", "carol"},
-    "customers": {"bob", "carol"},
-    "audit": {"carol"},
-    "sources": {"carol"},
+    "health": {M},
+    "segment": {M, S},
+    "deliveries": {M},
+    "duplicates": {M},
+    "customers": {S},
+    "person": {S},
+    "event-raw": {S},
+    "audit": {A},
+    "sources": {A},
 }
-ACTIONS = ["health-refresh", "delivery-replay", "duplicate-merge", "duplicate-dismiss", "source-key"]
+ACTIONS = {
+    "health-refresh": {A},
+    "delivery-replay": {A},
+    "duplicate-merge": {A},
+    "duplicate-dismiss": {A},
+    "person-split": {A},
+    "source-key": {A},
+}
+NAVIGATION = {"home": {M, S, A}, "switch": {M, S, A}}  # redirects to a page of the user's role
+PUBLIC = {"login", "logout"}
+MATRIX = PAGES | ACTIONS | NAVIGATION
+
+# What each persona holds (dashboards/tests/conftest.py): Carol is an admin, so she holds every role; Dave is
+# in the admin group but not staff, Erin is staff with no group: neither holds any.
+PERSONA_ROLES = {"alice": {M}, "bob": {S}, "carol": {M, S, A}, "dave": set(), "erin": set()}
+
+
+def may(persona: str, name: str) -> bool:
+    return bool(PERSONA_ROLES[persona] & MATRIX[name])
+
+
+@pytest.fixture
+def url_of(workspace, api):
+    """The URL of a dashboards route in the workspace, with a real segment, person or event where it takes one."""
+
+    def url(name: str) -> str:
+        args = [workspace.pk]
+        if name == "segment":
+            args.append("S1")
+        elif name in ("person", "person-split", "event-raw"):
+            if not Person.objects.exists():
+                api.post("/v1/identify", {"userId": "u-1", "traits": {"email": "ada@example.com"}}, format="json")
+                api.post("/v1/track", {"userId": "u-1", "event": "product_viewed"}, format="json")
+            args.append(Event.objects.get(name="product_viewed").pk if name == "event-raw" else Person.objects.get().pk)
+        return reverse(f"dashboards:{name}", args=args)
+
+    return url
 
 
 @pytest.mark.parametrize("page", PAGES)
-@pytest.mark.parametrize("persona", ["alice", "bob", "carol", "dave", "erin"])
-def test_it_opens_each_page_only_for_the_roles_that_may_see_it(as_user, workspace, page, persona):
-    response = as_user(persona).get(reverse(f"dashboards:{page}", args=[workspace.pk]))
-    assert response.status_code == (200 if persona in PAGES[page] else 403)
+@pytest.mark.parametrize("persona", PERSONA_ROLES)
+def test_it_opens_each_page_only_for_the_roles_that_may_see_it(as_user, url_of, page, persona):
+    response = as_user(persona).get(url_of(page))
+    assert response.status_code == (200 if may(persona, page) else 403)
+
+
+@pytest.mark.parametrize("name", NAVIGATION)
+@pytest.mark.parametrize("persona", PERSONA_ROLES)
+def test_it_lets_every_role_and_no_one_else_navigate(as_user, workspace, name, persona):
+    response = as_user(persona).get(reverse(f"dashboards:{name}"), {"workspace": workspace.pk, "page": "health"})
+    assert response.status_code == (302 if may(persona, name) else 403)
 
 
 @pytest.mark.parametrize("action", ACTIONS)
-@pytest.mark.parametrize("persona", ["alice", "bob", "dave", "erin"])
-def test_it_refuses_every_write_to_anyone_but_an_admin(as_user, workspace, action, persona):
-    response = as_user(persona).post(reverse(f"dashboards:{action}", args=[workspace.pk]), {})
+@pytest.mark.parametrize("persona", [persona for persona, roles in PERSONA_ROLES.items() if A not in roles])
+def test_it_refuses_every_write_to_anyone_but_an_admin(as_user, url_of, action, persona):
+    response = as_user(persona).post(url_of(action), {})
     assert response.status_code == 403
     assert not AuditEntry.objects.exists()
 
 
 @pytest.mark.parametrize("action", ACTIONS)
-def test_it_accepts_writes_only_by_post(as_user, workspace, action):
-    response = as_user("carol").get(reverse(f"dashboards:{action}", args=[workspace.pk]))
+def test_it_accepts_writes_only_by_post(as_user, url_of, action):
+    response = as_user("carol").get(url_of(action))
     assert response.status_code == 405
 
 
@@ -99,8 +149,9 @@ def test_it_switches_workspace_keeping_the_page(as_user, workspace):
     assert 'optgroup label="Staging"' in page and 'optgroup label="Production"' in page
 
 
-def test_it_guards_every_dashboard_view_with_a_role():
-    """A new page cannot forget its role check: every route but login and logout declares one."""
+def test_it_guards_every_dashboard_view_with_the_roles_of_the_matrix():
+    """A new page cannot forget its role check, nor declare a role other than the matrix says: every route but
+    login and logout declares exactly its roles, and every route is in the matrix."""
 
     def views(patterns):
         for pattern in patterns:
@@ -109,12 +160,14 @@ def test_it_guards_every_dashboard_view_with_a_role():
             elif isinstance(pattern, URLPattern):
                 yield pattern
 
-    unguarded = [
-        pattern.name
-        for pattern in views(dashboard_urls.urlpatterns)
-        if not getattr(pattern.callback, "seam_roles", None) and pattern.name not in ("login", "logout")
-    ]
-    assert unguarded == []
+    routes = list(views(dashboard_urls.urlpatterns))
+    assert {pattern.name for pattern in routes} == set(MATRIX) | PUBLIC
+    declared = {
+        pattern.name: set(getattr(pattern.callback, "seam_roles", set()))
+        for pattern in routes
+        if pattern.name not in PUBLIC
+    }
+    assert declared == MATRIX
     assert any(isinstance(p, URLResolver) and "dashboards" in str(p.pattern) for p in get_resolver().url_patterns)
 
 

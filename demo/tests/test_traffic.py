@@ -11,6 +11,7 @@ from events.models import Event, RejectedMessage
 from forwarding.models import Delivery
 from identities.models import Identity, IdentityWarning, Merge
 from identities.selectors import duplicates_find
+from segments.models import SegmentSnapshot
 from workspaces.models import Workspace
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +47,29 @@ def test_it_gives_every_panel_something_to_show(seeded):
     assert WorkspaceHealth.objects.filter(workspace=workspace).exists()
     assert DailyHealth.objects.filter(workspace=workspace, events__gt=0).count() >= 28
     assert Workspace.objects.get(name=STAGING_WORKSPACE).environment == "staging"
+
+
+# What demo/traffic.py plants for each segment, and the least the latest snapshot must count for it.
+SEEDED_SEGMENTS = {
+    "S1": 4,  # carts without an email in the last 6 h: the two phones' carts and the two plan-breaking carts
+    "S2": 2,  # two phones whose cart stays while the order lands on a customer's profile
+    "S3": 4,  # the same four carts, all in the last 2 h with no order of their own
+    "S4": 1,  # order-retried-5512, reported twice by the backend
+    "S6": 2,  # today's two carts without price and currency
+    "S7": 1,  # product_id sent as a number by the iOS build
+    "S8": 1,  # qa+test@gmail.com's visit today
+    "S9": 1,  # window shoppers' anonymous carts 25 to 30 days old
+    "S10": 3,  # Frida on twelve devices, and the two customers of the shared kiosk
+}  # S5 is left out: it counts browser-only orders only once the 15-minute confirmation window has passed.
+
+
+def test_it_gives_the_seeded_segments_non_zero_counts(seeded):
+    """Issue 5's "done when": make run's demo shows non-zero counts in the segments its traffic plants."""
+    latest = SegmentSnapshot.objects.filter(workspace=seeded).latest("taken_at").taken_at
+    counts = dict(SegmentSnapshot.objects.filter(workspace=seeded, taken_at=latest).values_list("segment", "count"))
+    assert len(counts) == 10
+    short = {key: counts[key] for key, least in SEEDED_SEGMENTS.items() if counts[key] < least}
+    assert short == {}, counts
 
 
 def test_it_is_idempotent(seeded):

@@ -28,10 +28,11 @@ test: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Benchmarks report ratios against a baseline measured in the same run (set DATABASE_URL for Postgres).
-bench: export DEBUG ?= 1
+# Benchmarks (bench/run.py): P1-P7 on Postgres + Redis (DATABASE_URL / BENCH_REDIS_URL, local defaults), each a
+# ratio against a baseline measured in the same run; the table goes to bench/RESULTS.md. BENCH_ARGS picks suites.
 bench: $(STAMP)
-	$(BIN)/python bench/identify_cost.py
+	command -v wrk >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # The fault drill (chaos/drill.py): 50,000 events through its own Postgres, Redis, gunicorn, Celery and the
 # emulator on spare loopback ports while they fail; exits non-zero on any lost or duplicated event.

@@ -3,6 +3,7 @@
 Everything runs on this machine against 127.0.0.1 only, bounded in time.
 """
 
+import json
 import os
 import re
 import resource
@@ -23,6 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/seam_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
+# BENCH_SCALE=0.05 shrinks every benchmark's event counts and durations for a quick check of the machinery;
+# the figures that count (bench/RESULTS.md) are measured at 1.
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 # The production-like server every HTTP benchmark uses (documented in bench/RESULTS.md).
 GUNICORN_WORKERS = 4
 GUNICORN_THREADS = 2
@@ -78,8 +82,7 @@ class Server:
     process: subprocess.Popen
 
     def pids(self) -> list[int]:
-        children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True)
-        return [self.process.pid, *map(int, children.stdout.split())]
+        return process_tree(self.process.pid)
 
 
 @contextmanager
@@ -127,6 +130,99 @@ def process(env: dict[str, str], *command: str):
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+EMULATOR_SITE, EMULATOR_KEY = "bench-site", "bench-track-key"
+# The Celery worker every forwarding benchmark uses: as in Procfile.dev, one process per core.
+WORKER_CONCURRENCY = 2
+DRAIN_TIMEOUT = 900  # seconds a benchmark waits for the outbox to empty
+
+
+@contextmanager
+def emulator(env: dict[str, str]):
+    """The Customer.io emulator on a spare port; yields its base URL."""
+    port = free_port()
+    command = [str(VENV_BIN / "python"), "-m", "customerio_emulator", "--port", str(port)]
+    with process(env, *command, "--credentials", f"{EMULATOR_SITE}:{EMULATOR_KEY}"):
+        _wait_for_port(port)
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def forwarders(env: dict[str, str]):
+    """A Celery worker and beat, as `make run` starts them; yields the worker's process."""
+    celery = str(VENV_BIN / "celery")
+    worker = [celery, "-A", "config", "worker", "--concurrency", str(WORKER_CONCURRENCY), "--loglevel", "WARNING"]
+    with process(env, *worker) as worker_process, process(env, celery, "-A", "config", "beat", "--loglevel", "WARNING"):
+        yield worker_process
+
+
+def workspace_source(env: dict[str, str], emulator_url: str, *, workspace: str = "Bench") -> dict:
+    """A server source whose workspace forwards to the emulator (create_source's JSON, with its write key)."""
+    output = manage(
+        env,
+        "create_source",
+        "--workspace",
+        workspace,
+        "--kind",
+        "server",
+        "--track-url",
+        emulator_url,
+        "--site-id",
+        EMULATOR_SITE,
+        "--api-key",
+        EMULATOR_KEY,
+    )
+    return json.loads(output)
+
+
+def sql(env: dict[str, str], query: str, *params) -> list[tuple]:
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as connection:
+        cursor = connection.execute(query, params or None)
+        return cursor.fetchall() if cursor.description else []
+
+
+def open_deliveries(env: dict[str, str], workspace_id: int) -> int:
+    """Deliveries of the workspace still to send (pending or being sent)."""
+    ((count,),) = sql(
+        env,
+        "SELECT count(*) FROM forwarding_delivery WHERE workspace_id = %s AND state IN ('pending', 'sending')",
+        workspace_id,
+    )
+    return count
+
+
+def wait_drained(env: dict[str, str], workspace_id: int) -> bool:
+    """Wait until the workspace's outbox has nothing open; False after DRAIN_TIMEOUT seconds."""
+    deadline = time.monotonic() + DRAIN_TIMEOUT
+    while time.monotonic() < deadline:
+        if open_deliveries(env, workspace_id) == 0:
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def rss_bytes(pids: list[int]) -> int:
+    """Resident memory of these processes, summed (a process that has gone counts 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm") as statm:
+                total += int(statm.read().split()[1]) * resource.getpagesize()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants."""
+    pids, frontier = [pid], [pid]
+    while frontier:
+        children = subprocess.run(["pgrep", "-P", str(frontier.pop())], capture_output=True, text=True)
+        found = [int(child) for child in children.stdout.split()]
+        pids += found
+        frontier += found
+    return pids
 
 
 def _wait_for_port(port: int, seconds: float = 30) -> None:

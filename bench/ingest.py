@@ -10,10 +10,10 @@ from pathlib import Path
 import orjson
 import psycopg
 
-from bench.harness import gunicorn, manage, wrk
+from bench.harness import SCALE, gunicorn, manage, wrk
 
 BATCH_SIZE = 100
-SECONDS = 15
+SECONDS = max(3, int(15 * SCALE))
 CONNECTIONS = 8  # several concurrent clients
 
 
@@ -56,9 +56,11 @@ def message(n: int) -> dict:
     }
 
 
-def lua_script(path: Path, *, key: str, body: bytes) -> Path:
-    """A wrk script posting `body` with every `REQ` replaced by a per-request counter."""
-    auth = base64.b64encode(f"{key}:".encode()).decode()
+def lua_script(path: Path, *, key: str, body: bytes, password: str = "") -> Path:
+    """A wrk script posting `body` with every `REQ` replaced by a per-request counter, and every `ULIDREQ`
+    by 22 digits unique to the request (add 4 more characters for a ULID-shaped id).
+    """
+    auth = base64.b64encode(f"{key}:{password}".encode()).decode()
     path.write_text(
         'wrk.method = "POST"\n'
         'wrk.headers["Content-Type"] = "application/json"\n'
@@ -66,10 +68,12 @@ def lua_script(path: Path, *, key: str, body: bytes) -> Path:
         f"local template = [==[{body.decode()}]==]\n"
         "local counter = 0\n"
         "math.randomseed(os.time())\n"
-        "local prefix = tostring(math.random(1, 1000000000))\n"
+        "local seed = math.random(1, 1000000000)\n"
+        "local prefix = tostring(seed)\n"
         "function request()\n"
         "  counter = counter + 1\n"
-        '  local body = template:gsub("REQ", prefix .. "-" .. counter)\n'
+        '  local body = template:gsub("ULIDREQ", string.format("%010d%012d", seed, counter))\n'
+        '  body = body:gsub("REQ", prefix .. "-" .. counter)\n'
         "  return wrk.format(nil, nil, nil, body)\n"
         "end\n"
     )

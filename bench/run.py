@@ -4,8 +4,10 @@ Prints a table and writes it to bench/RESULTS.md with a description of the machi
 """
 
 import argparse
+import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -13,11 +15,43 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import ingest
-from bench.harness import GUNICORN_THREADS, GUNICORN_WORKERS, bench_env, database_reset
+from bench import forwarding, ingest, memory
+from bench.harness import (
+    GUNICORN_THREADS,
+    GUNICORN_WORKERS,
+    ROOT,
+    SCALE,
+    VENV_BIN,
+    WORKER_CONCURRENCY,
+    bench_env,
+    database_reset,
+)
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-SUITES = {"ingest": ingest.run}
+# What the figures mean, gaps and their profiles: hand-written, appended to every RESULTS.md.
+ANALYSIS = Path(__file__).resolve().parent / "ANALYSIS.md"
+
+
+def in_process(script: str, **sizes: int):
+    """A suite that is its own script (Django in process, a scratch database of its own): its rows."""
+
+    def run(env: dict, workdir: Path) -> list[dict]:
+        rows = workdir / f"{script}.json"
+        options = [f"--{name}={max(1, int(size * SCALE))}" for name, size in sizes.items()]
+        command = [str(VENV_BIN / "python"), f"bench/{script}.py", *options, "--rows", str(rows)]
+        subprocess.run(command, cwd=ROOT, env=env, check=False)
+        return json.loads(rows.read_text())
+
+    return run
+
+
+SUITES = {
+    "ingest": ingest.run,  # P1, P2 and the naive reference row
+    "forwarding": forwarding.run,  # P3, P4
+    "identify": in_process("identify_cost", history=100_000),  # P5
+    "dashboard": in_process("dashboard_scale", large=1_000_000, small=10_000),  # P6
+    "memory": memory.run,  # P7
+}
 
 
 def machine() -> str:
@@ -43,6 +77,7 @@ def table(rows: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("suites", nargs="*", choices=[*SUITES, []], default=list(SUITES))
+    parser.add_argument("--no-write", action="store_true", help="print the table only; leave RESULTS.md")
     args = parser.parse_args()
     env = bench_env()
     rows = []
@@ -52,12 +87,17 @@ def main() -> None:
             rows += SUITES[name](env, Path(workdir))
     report = table(rows)
     print(report)
+    if args.no_write or SCALE != 1:
+        return
     RESULTS.write_text(
         "# Benchmark results\n\n"
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.\n"
-        f"Server: gunicorn, {GUNICORN_WORKERS} gthread workers x {GUNICORN_THREADS} threads; Postgres and Redis "
-        "on the same machine; load from wrk on loopback. Ratios compare with a baseline measured in the same run.\n\n"
-        f"{report}\n"
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()} (`make bench`, suites: "
+        f"{', '.join(args.suites)}).\n"
+        f"Server: gunicorn, {GUNICORN_WORKERS} gthread workers x {GUNICORN_THREADS} threads; a Celery worker "
+        f"(prefork, concurrency {WORKER_CONCURRENCY}) and beat; Postgres and Redis on the same machine; the "
+        "Customer.io emulator; load from wrk (P1, P2, P7) or bench/load.py (P3, P4) on loopback. Ratios compare "
+        "with a baseline measured in the same run.\n\n"
+        f"{report}\n\n{ANALYSIS.read_text() if ANALYSIS.exists() else ''}"
     )
 
 

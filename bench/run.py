@@ -76,9 +76,12 @@ def table(rows: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("suites", nargs="*", choices=[*SUITES, []], default=list(SUITES))
+    parser.add_argument("suites", nargs="*", help=f"any of {', '.join(SUITES)} (default: all, in that order)")
     parser.add_argument("--no-write", action="store_true", help="print the table only; leave RESULTS.md")
     args = parser.parse_args()
+    args.suites = args.suites or list(SUITES)
+    if unknown := set(args.suites) - set(SUITES):
+        parser.error(f"no such suite: {', '.join(sorted(unknown))}")
     env = bench_env()
     rows = []
     with tempfile.TemporaryDirectory() as workdir:

@@ -80,7 +80,9 @@ def test_make_run_serves_the_api_and_forwards_to_the_emulator(embedded_env):
             person = requests.get(f"{emulator_url}/_emulator/people/u-1", params={"site_id": "demo-site"}, timeout=2)
             return person.ok and [e["name"] for e in person.json()["events"]] == ["order_completed"]
 
-        _wait_for(forwarded, "the event to reach the emulated Customer.io")
+        # It queues behind the demo's two months of traffic, which the worker forwards first (oldest first,
+        # anonymous events one request each within 100 requests/s): on a loaded machine that takes a while.
+        _wait_for(forwarded, "the event to reach the emulated Customer.io", seconds=180)
     finally:
         os.killpg(honcho.pid, signal.SIGTERM)
         honcho.wait(timeout=30)

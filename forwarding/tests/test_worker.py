@@ -78,6 +78,24 @@ def test_a_worker_delivers_ingested_events_with_anonymous_history(api, workspace
     assert "anon-3" in person["anonymous_ids"] and person["email"] == "s3@x.io"
 
 
+def test_a_worker_applies_a_merge_of_two_known_people(api, workspace, emulator, processes):
+    from identities.models import Person
+    from identities.services import person_merge
+
+    processes("worker")
+    ingest(api, shoppers(2, 2))
+    survivor, merged_away = (Person.objects.get(customer_id=customer) for customer in ("u-0", "u-1"))
+    # Merged at once, while the worker may still be sending both people's identifies and events:
+    # the merge waits for both people's earlier operations (per-person order), however they interleave.
+    person_merge(survivor=survivor, merged_away=merged_away)
+    wait_until(lambda: emulator.person("u-1") is None and emulator.person("u-0") is not None, "the merge applied")
+    delivered_exactly_once(emulator)
+    person = emulator.person("u-0")
+    assert {"anon-0", "anon-1"} <= set(person["anonymous_ids"])
+    assert len(person["events"]) == 6  # both people's page and product views, moved to the survivor
+    assert emulator.get("notes", kind="merge_ignored_primary_missing")["notes"] == []
+
+
 def test_nothing_is_lost_under_5xx_429_and_timeouts(api, workspace, emulator, processes):
     emulator.faults(
         error_rate=0.3,

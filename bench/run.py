@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -82,25 +83,29 @@ def main() -> None:
     args.suites = args.suites or list(SUITES)
     if unknown := set(args.suites) - set(SUITES):
         parser.error(f"no such suite: {', '.join(sorted(unknown))}")
+    # A SIGTERM (timeout, Ctrl-C's cousin) unwinds the stack, so every server a suite started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     env = bench_env()
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
         for name in args.suites:
             database_reset(env)
             rows += SUITES[name](env, Path(workdir))
-    report = table(rows)
-    print(report)
-    if args.no_write or SCALE != 1:
-        return
+            print(table(rows), flush=True)
+            if not args.no_write and SCALE == 1:
+                results_write(rows, args.suites[: args.suites.index(name) + 1])  # what is measured is kept
+
+
+def results_write(rows: list[dict], suites: list[str]) -> None:
     RESULTS.write_text(
         "# Benchmark results\n\n"
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()} (`make bench`, suites: "
-        f"{', '.join(args.suites)}).\n"
+        f"{', '.join(suites)}).\n"
         f"Server: gunicorn, {GUNICORN_WORKERS} gthread workers x {GUNICORN_THREADS} threads; a Celery worker "
         f"(prefork, concurrency {WORKER_CONCURRENCY}) and beat; Postgres and Redis on the same machine; the "
-        "Customer.io emulator; load from wrk (P1, P2, P7) or bench/load.py (P3, P4) on loopback. Ratios compare "
+        "Customer.io emulator; load from wrk (P1, P2) or bench/load.py (P3, P4, P7) on loopback. Ratios compare "
         "with a baseline measured in the same run.\n\n"
-        f"{report}\n\n{ANALYSIS.read_text() if ANALYSIS.exists() else ''}"
+        f"{table(rows)}\n\n{ANALYSIS.read_text() if ANALYSIS.exists() else ''}"
     )
 
 

@@ -128,6 +128,7 @@ def latency(env: dict, workdir: Path) -> list[dict]:
     )
     missing = len(run.acked_at) - len(latencies)
     p50, p95 = _percentile(latencies, 0.50), _percentile(latencies, 0.95)
+    held_rate = run.events_per_second >= 0.95 * STEADY_EVENTS_PER_SECOND
     note = (
         f"{run.events_per_second:,.0f} events/s acknowledged ({STEADY_BATCH}/request, "
         f"{STEADY_ANONYMOUS_SHARE:.0%} anonymous), {len(latencies):,} matched in the emulator, {missing} missing"
@@ -142,7 +143,8 @@ def latency(env: dict, workdir: Path) -> list[dict]:
             "baseline_name": "target p50 1 s",
             "baseline": 1.0,
             "target": "<= 1.00 (p95 <= 3 s)",
-            "ok": p50 <= 1.0 and p95 <= 3.0 and missing == 0,
+            # Met only at the rate asked for: latencies at a rate ingest could not hold say nothing of P4.
+            "ok": p50 <= 1.0 and p95 <= 3.0 and missing == 0 and held_rate,
             "note": f"p95 {p95:.2f} s, max {latencies[-1] if latencies else float('nan'):.2f} s; {note}",
         }
     ]

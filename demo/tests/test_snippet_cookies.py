@@ -2,7 +2,7 @@
 
 import pytest
 
-from demo.tests.browsing import events_wait, snippet_url
+from demo.tests.browsing import QUEUE_EMPTY, events_wait, snippet_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.urls("demo.tests.urls")]
 
@@ -47,6 +47,9 @@ def test_it_marks_the_cookie_secure_on_https(live_server, demo_sources, tab):
     tab.goto(snippet_url(https, "Secure", apiHost=https, **FAST))
     cookie = tab.cookie(https)
     assert cookie["secure"] and cookie["sameSite"] == "Lax"
+    # Waiting in Playwright, not in the database: the route handler that carries the batch to the live
+    # server only runs while Playwright is called (CI once saw the page view never leave the browser).
+    tab.page.wait_for_function(QUEUE_EMPTY, timeout=10_000)
     (event,) = events_wait(1, type="page")
     assert event.anonymous_id == cookie["value"]
     assert event.context["page"]["url"].startswith(f"{https}/")

@@ -64,6 +64,9 @@ class Delivery(models.Model):
                 condition=Q(state="pending"),
                 name="delivery_due_idx",
             ),
+            # The claim walks a workspace's pending rows in id order: without this index it walks the
+            # primary key past every delivered row, so each claim slowed as a backlog drained.
+            models.Index(fields=["workspace", "id"], condition=Q(state="pending"), name="delivery_pending_idx"),
             models.Index(
                 fields=["workspace", "lane", "id"],
                 condition=Q(state__in=["pending", "sending"]),

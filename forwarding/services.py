@@ -73,6 +73,14 @@ def delivery_claim_batch(*, workspace: Workspace, limit: int) -> list[Delivery]:
         .filter(Q(is_barrier=True) | ~Exists(blocking))
         .order_by("pk")
     )
+    # Start the walk at the oldest pending row (delivery_pending_idx finds it): left alone, the planner
+    # walks the primary key from the first row past every delivered one, and each claim of a draining
+    # backlog grew slower (its statistics lag behind a queue table this busy).
+    pending = Delivery.objects.filter(workspace=workspace, state=Delivery.State.PENDING)
+    oldest = pending.order_by("pk").values_list("pk", flat=True).first()
+    if oldest is None:
+        return []
+    due = due.filter(pk__gte=oldest)
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True, of=("self",))

@@ -6,7 +6,12 @@ import pytest
 from django.utils import timezone
 
 from forwarding.models import Delivery, DeliveryAttempt
-from forwarding.services import deliveries_release_stuck, deliveries_replay, deliveries_send
+from forwarding.services import (
+    deliveries_release_stuck,
+    deliveries_replay,
+    deliveries_send,
+    delivery_claim_batch,
+)
 
 SHOPPER = [
     ("/v1/page", {"anonymousId": "a-1", "name": "Home", "properties": {"url": "https://shop.example/"}}),
@@ -125,6 +130,20 @@ def test_a_later_operation_waits_while_an_earlier_one_of_the_person_is_failing(a
     drain(workspace)
     paths = [r["path"] for r in emulator.requests() if r["status"] == 200]
     assert paths == ["/api/v1/customers/u-1", "/api/v2/batch"]
+
+
+def test_the_claim_starts_at_the_oldest_pending_delivery_past_the_delivered_ones(api, workspace, emulator):
+    ingest(api, [("/v1/identify", {"userId": f"u-{n}"}) for n in range(3)])
+    drain(workspace)  # delivered history before everything below
+    ingest(api, [("/v1/track", {"userId": "u-0", "event": "a"}), ("/v1/track", {"userId": "u-1", "event": "b"})])
+    retrying = Delivery.objects.get(event__name="a")
+    Delivery.objects.filter(pk=retrying.pk).update(attempts=1, next_attempt_at=timezone.now() + timedelta(hours=1))
+    ingest(api, [("/v1/track", {"userId": "u-0", "event": "c"}), ("/v1/track", {"userId": "u-2", "event": "d"})])
+
+    claimed = delivery_claim_batch(workspace=workspace, limit=10)
+    # The oldest pending row is not due; behind it, u-0's next event waits for it, the others go.
+    assert [delivery.event.name for delivery in claimed] == ["b", "d"]
+    assert set(Delivery.objects.filter(state="sending").values_list("event__name", flat=True)) == {"b", "d"}
 
 
 def test_a_207_fails_only_the_refused_operations(api, workspace, emulator):

@@ -142,17 +142,7 @@ def requests_build(claimed: list[Delivery]) -> list[_Request]:
 def deliveries_record_response(deliveries: list[Delivery], response: TrackResponse, report: SendReport) -> None:
     """Record one attempt per delivery and move each to its next state."""
     now = timezone.now()
-    DeliveryAttempt.objects.bulk_create(
-        DeliveryAttempt(
-            delivery=delivery,
-            started_at=now - timedelta(milliseconds=response.latency_ms),
-            status_code=response.status,
-            response_body=response.body,
-            error=response.error,
-            latency_ms=response.latency_ms,
-        )
-        for delivery in deliveries
-    )
+    _attempts_record(deliveries, response, now)
     status = response.status
     if status is not None and 200 <= status < 300 and status != 207:
         _finish(deliveries, Delivery.State.DELIVERED, status=status, now=now)
@@ -203,6 +193,28 @@ def deliveries_replay(*, deliveries) -> int:
             send_alone=False,
         )
     )
+
+
+def _attempts_record(deliveries: list[Delivery], response: TrackResponse, now: datetime) -> None:
+    """One attempt row per delivery, all alike but for the delivery, in one INSERT … SELECT.
+
+    The same rows through bulk_create cost a model instance and a per-field preparation each: a
+    third of a 500-delivery request's time in bench/profile_forwarding.py.
+    """
+    quote = connection.ops.quote_name
+    table, deliveries_table = quote(DeliveryAttempt._meta.db_table), quote(Delivery._meta.db_table)
+    columns = ", ".join(
+        quote(DeliveryAttempt._meta.get_field(name).column)
+        for name in ("delivery", "started_at", "status_code", "response_body", "error", "latency_ms")
+    )
+    ids = [delivery.pk for delivery in deliveries]
+    started_at = connection.ops.adapt_datetimefield_value(now - timedelta(milliseconds=response.latency_ms))
+    with connection.cursor() as cursor:
+        cursor.execute(  # only quoted names from the models go into the text; every value is a parameter
+            f"INSERT INTO {table} ({columns}) SELECT id, %s, %s, %s, %s, %s FROM {deliveries_table} "  # noqa: S608
+            f"WHERE id IN ({', '.join(['%s'] * len(ids))})",
+            [started_at, response.status, response.body, response.error, response.latency_ms, *ids],
+        )
 
 
 def _retry(deliveries: list[Delivery], response: TrackResponse, now: datetime, report: SendReport) -> None:

@@ -10,6 +10,7 @@ from events.ingest.batch import ReadMessages
 from events.models import Event, RejectedMessage
 from forwarding.planning import deliveries_nudge, deliveries_plan_events
 from identities.services import identity_resolve_events
+from lib.copy_insert import rows_insert
 from tracking.services import tracking_events_stored, tracking_plan_apply
 from workspaces.models import Source
 
@@ -60,9 +61,7 @@ def event_store_batch(*, source: Source, read: ReadMessages, received_at: dateti
             RejectedMessage.objects.bulk_create(rejected)
         if not events:
             return StoredEvents(stored=[], duplicates=len(read.accepted))
-        Event.objects.bulk_create(events, ignore_conflicts=True)
-        # ignore_conflicts hides which rows went in; ours are the ones bearing the ids we chose.
-        stored_ids = set(Event.objects.filter(pk__in=[event.pk for event in events]).values_list("pk", flat=True))
+        stored_ids = rows_insert(events, ignore_conflicts=True)
         stored = [event for event in events if event.pk in stored_ids]
         tracking_events_stored(source=source, events=stored, plan=plan)
         # In the same transaction: an accepted event always has its person, a merge never commits

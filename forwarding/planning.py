@@ -23,6 +23,7 @@ from forwarding.payloads import (
     unix_seconds,
 )
 from identities.models import Identity, Merge, Person
+from lib.copy_insert import rows_insert
 from workspaces.models import Workspace
 
 FORWARDED_TYPES = (Event.Type.TRACK, Event.Type.PAGE, Event.Type.SCREEN)
@@ -57,7 +58,7 @@ def deliveries_plan_events(*, workspace: Workspace, events: Sequence[Event], peo
             deliveries[-1].after_lane = waits_for.get(event.pk, "")
         else:
             deliveries.append(_event(workspace, person, identifier, event, now))
-    Delivery.objects.bulk_create(deliveries)
+    rows_insert(deliveries)
     return len(deliveries)
 
 

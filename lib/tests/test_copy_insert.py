@@ -1,0 +1,77 @@
+"""rows_insert: COPY on Postgres, bulk_create on SQLite; the same rows, conflicts and order either way."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import transaction
+from ulid import ULID
+
+from events.models import Event
+from forwarding.models import Delivery
+from lib.copy_insert import COPY_FROM_ROWS, rows_insert
+
+pytestmark = pytest.mark.django_db
+
+AT = datetime(2026, 12, 4, 12, 30, 15, 123456, tzinfo=UTC)
+ROWS = COPY_FROM_ROWS + 5  # enough for COPY on Postgres
+
+
+def event(server_source, n: int, **fields) -> Event:
+    return Event(
+        id=str(ULID()),
+        workspace_id=server_source.workspace_id,
+        source=server_source,
+        type="track",
+        name=f"event {n}",
+        message_id=f"m-{n}",
+        properties={"n": n, "text": 'quotes " and \\ backslash\ttab\nnewline, ünïcode', "nested": [{"a": None}]},
+        received_at=AT,
+        timestamp=AT + timedelta(seconds=n),
+        **fields,
+    )
+
+
+def test_it_stores_every_field_as_bulk_create_would(server_source):
+    events = [event(server_source, n, received_properties=None if n % 2 else {"was": n}) for n in range(ROWS)]
+    assert rows_insert(events) is None
+    stored = {row.pk: row for row in Event.objects.all()}
+    assert len(stored) == ROWS
+    for original in events:
+        row = stored[original.pk]
+        for field in Event._meta.concrete_fields:
+            assert getattr(row, field.attname) == getattr(original, field.attname), field.name
+        assert not original._state.adding
+
+
+def test_it_skips_conflicting_rows_and_answers_which_went_in(server_source):
+    rows_insert([event(server_source, n) for n in range(ROWS)])
+    again = [event(server_source, n) for n in range(5, 5 + ROWS)]  # m-5 … m-14 already stored
+    inserted = rows_insert(again, ignore_conflicts=True)
+    assert inserted == {row.pk for row in again[ROWS - 5 :]}
+    assert Event.objects.count() == ROWS + 5
+
+
+def test_generated_ids_rise_in_the_order_given(workspace):
+    names = [f"d-{n}" for n in reversed(range(ROWS))]
+    rows_insert(
+        [
+            Delivery(
+                workspace=workspace,
+                lane="p:1",
+                kind="event",
+                request={"op": {"name": name}},
+                next_attempt_at=AT,
+                created_at=AT,
+            )
+            for name in names
+        ]
+    )
+    assert [delivery.request["op"]["name"] for delivery in Delivery.objects.order_by("pk")] == names
+
+
+def test_two_inserts_in_one_transaction_each_insert_their_own_rows(server_source):
+    with transaction.atomic():
+        first = rows_insert([event(server_source, n) for n in range(ROWS)], ignore_conflicts=True)
+        second = rows_insert([event(server_source, n) for n in range(ROWS, 2 * ROWS)], ignore_conflicts=True)
+    assert len(first) == len(second) == ROWS and not first & second
+    assert Event.objects.count() == 2 * ROWS

@@ -2,6 +2,7 @@
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -91,9 +92,17 @@ def delivery_claim_batch(*, workspace: Workspace, limit: int) -> list[Delivery]:
 
 
 def deliveries_send(
-    *, workspace: Workspace, time_budget: float = 20.0, client: TrackApiClient | None = None
+    *,
+    workspace: Workspace,
+    time_budget: float = 20.0,
+    client: TrackApiClient | None = None,
+    on_backlog: Callable[[], None] | None = None,
 ) -> SendReport:
-    """Send what is due for one workspace until nothing is left or the time budget is spent."""
+    """Send what is due for one workspace until nothing is left or the time budget is spent.
+
+    `on_backlog` is called whenever a claim comes back full (more is due than one claim holds): the
+    task uses it to bring another worker in, within the workspace's shared rate limit.
+    """
     report = SendReport()
     if workspace.forwarding_paused:
         return report
@@ -105,6 +114,8 @@ def deliveries_send(
         claimed = delivery_claim_batch(workspace=workspace, limit=settings.SEAM_DELIVERY_CLAIM_SIZE)
         if not claimed:
             break
+        if on_backlog is not None and len(claimed) == settings.SEAM_DELIVERY_CLAIM_SIZE:
+            on_backlog()
         requests = requests_build(claimed)
         for index, request in enumerate(requests):
             if workspace.forwarding_dry_run:

@@ -19,7 +19,8 @@ NUDGE_DEBOUNCE_SECONDS = 1
 def deliveries_send_task(workspace_id: int) -> None:
     workspace = Workspace.objects.filter(pk=workspace_id).first()
     if workspace is not None:
-        deliveries_send(workspace=workspace)
+        # A backlog bigger than one claim: nudge (debounced) so a second worker sends beside this one.
+        deliveries_send(workspace=workspace, on_backlog=lambda: deliveries_nudge_now(workspace_id))
 
 
 @shared_task(ignore_result=True)

@@ -146,6 +146,15 @@ def test_the_claim_starts_at_the_oldest_pending_delivery_past_the_delivered_ones
     assert set(Delivery.objects.filter(state="sending").values_list("event__name", flat=True)) == {"b", "d"}
 
 
+def test_a_full_claim_asks_for_another_sender(api, workspace, emulator, settings):
+    settings.SEAM_DELIVERY_CLAIM_SIZE = 2
+    ingest(api, [("/v1/track", {"userId": "u-1", "event": f"e{n}"}) for n in range(5)])
+    backlog = []
+    deliveries_send(workspace=workspace, time_budget=5, on_backlog=lambda: backlog.append(1))
+    assert len(backlog) == 2  # claims of 2, 2, then 1: the last one was not full
+    assert Delivery.objects.filter(state="delivered").count() == 5
+
+
 def test_a_207_fails_only_the_refused_operations(api, workspace, emulator):
     ingest(api, [("/v1/identify", {"userId": "u-1"})])
     drain(workspace)

@@ -15,7 +15,8 @@ class ErasureForm(forms.ModelForm):
     """Ask for a deletion or suppression by any identifier; the service does the rest."""
 
     identifier = forms.CharField(
-        max_length=255, help_text="Email, customer id, anonymous id, seam_<id> reference or order id: whatever support has."
+        max_length=255,
+        help_text="Email, customer id, anonymous id, seam_<id> reference or order id: whatever support has.",
     )
     workspace = forms.ModelChoiceField(queryset=Workspace.objects.all())
     action = forms.ChoiceField(choices=Erasure.Action.choices, widget=forms.RadioSelect)

@@ -44,11 +44,11 @@ def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> set
     returning = f" RETURNING {quote(meta.pk.column)}" if ignore_conflicts else ""
     # Only quoted names from the model go into the statements' text; values travel through COPY.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        # One staging table per connection (connections persist), emptied by the move below.
-        # `seam_ord` keeps the rows' order, so generated ids rise in it as bulk_create's do
-        # (forwarding's per-person order relies on it).
+        # One staging table per connection (connections persist), emptied by the move below: the
+        # same statement, so a failure rolls back the copied rows with it. `seam_ord` keeps the rows'
+        # order, so generated ids rise in it as bulk_create's do (forwarding's per-person order relies on it).
         cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS "  # noqa: S608
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} "  # noqa: S608
             f"AS SELECT {columns}, 0 AS seam_ord FROM {table} WITH NO DATA"
         )
         with cursor.cursor.copy(f"COPY {staging} ({columns}, seam_ord) FROM STDIN") as copy:

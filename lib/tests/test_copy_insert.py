@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from ulid import ULID
 
 from events.models import Event
@@ -74,4 +74,13 @@ def test_two_inserts_in_one_transaction_each_insert_their_own_rows(server_source
         first = rows_insert([event(server_source, n) for n in range(ROWS)], ignore_conflicts=True)
         second = rows_insert([event(server_source, n) for n in range(ROWS, 2 * ROWS)], ignore_conflicts=True)
     assert len(first) == len(second) == ROWS and not first & second
+    assert Event.objects.count() == 2 * ROWS
+
+
+def test_a_failed_insert_leaves_nothing_behind_for_the_next(server_source):
+    rows_insert([event(server_source, n) for n in range(ROWS)])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rows_insert([event(server_source, n) for n in range(ROWS)])  # the same message ids: refused
+    fresh = [event(server_source, n) for n in range(ROWS, 2 * ROWS)]
+    assert rows_insert(fresh, ignore_conflicts=True) == {row.pk for row in fresh}
     assert Event.objects.count() == 2 * ROWS

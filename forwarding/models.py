@@ -32,7 +32,9 @@ class Delivery(models.Model):
     # Operations that later ones of the same person must wait for (and that wait for all earlier ones).
     BARRIER_KINDS = (Kind.IDENTIFY, Kind.MERGE, Kind.DELETE, Kind.SUPPRESS)
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="deliveries")
+    # No index of its own: every index below starts with the workspace (each index is written again on
+    # every state change, and a delivery changes state twice).
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     # Per-person order: one lane per person ("p:<id>"); `after_lane` is another lane that must drain
     # first (a merge waits for the merged-away person's operations; an identify carrying an
     # anonymous id waits for that anonymous person's events, so Customer.io can attach them).
@@ -72,7 +74,8 @@ class Delivery(models.Model):
                 condition=Q(state__in=["pending", "sending"]),
                 name="delivery_open_lane_idx",
             ),
-            models.Index(fields=["state", "claimed_at"], name="delivery_state_claimed_idx"),
+            # Claims a dead worker left behind: only rows being sent are in it.
+            models.Index(fields=["claimed_at"], condition=Q(state="sending"), name="delivery_sending_claimed_idx"),
             models.Index(fields=["workspace", "state", "created_at"], name="delivery_ws_state_created_idx"),
         ]
 

@@ -6,6 +6,7 @@ browser, to show each failure is named.
 """
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -105,11 +106,14 @@ def test_it_passes_against_a_live_seam_forwarding_to_the_emulator(live_server, e
 def test_it_fails_with_a_reason_and_a_non_zero_exit_when_customerio_is_down(live_server, emulator_url, celery):
     requests.post(f"{emulator_url}/_emulator/faults", json={"outage": True}, timeout=5).raise_for_status()
 
-    result = merge_qa(live_server.url, "--emulator-url", emulator_url, "--timeout", "6")
+    # Long enough for a loaded machine's worker to have tried (and failed) before the command gives up.
+    result = merge_qa(live_server.url, "--emulator-url", emulator_url, "--timeout", "12")
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert statuses(result.stdout) == {"1": PASS, "2": PASS, "3": PASS, "4": FAIL, "5": FAIL}, result.stdout
-    assert "not delivered: pending" in result.stdout and "emulated outage" in result.stdout
+    # Still open: waiting for a retry, or claimed by the worker at the moment the command looked (CI saw both).
+    assert re.search(r"not delivered: (pending|sending) x\d", result.stdout), result.stdout
+    assert "emulated outage" in result.stdout, result.stdout
     assert "no person email merge-qa+" in result.stdout
     assert "merge QA failed: 4 forwarded by Seam, 5 Customer.io received" in result.stderr
 

@@ -11,17 +11,14 @@ Seam's functions by cumulative time and all functions by time of their own. benc
 import argparse
 import base64
 import cProfile
-import os
-import pstats
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import EMULATOR_KEY, EMULATOR_SITE, bench_env, database_reset, emulator
-
-ENV = bench_env()
+from bench.harness import EMULATOR_KEY, EMULATOR_SITE, bench_env, emulator
+from bench.profiling import django_ready, profile_print
 
 
 def main() -> None:
@@ -29,12 +26,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--top", type=int, default=20)
     args = parser.parse_args()
-    database_reset(ENV)
-    os.environ.update(ENV)
-
-    import django
-
-    django.setup()
+    django_ready()
     import orjson
     from django.conf import settings
     from django.db import connection
@@ -48,7 +40,7 @@ def main() -> None:
     from workspaces.services import source_create, workspace_ensure
 
     settings.ALLOWED_HOSTS = ["*"]
-    with emulator(ENV) as emulator_url:
+    with emulator(bench_env()) as emulator_url:
         workspace, _ = workspace_ensure(
             name="Profile", track_api_url=emulator_url, site_id=EMULATOR_SITE, track_api_key=EMULATOR_KEY
         )
@@ -83,11 +75,7 @@ def main() -> None:
         for query in slowest:
             print(f"{float(query['time']) * 1000:8.1f} ms  {query['sql'][:300]}")
         print()
-        stats = pstats.Stats(profile, stream=sys.stdout)
-        print("### Seam's own functions, by cumulative time")
-        stats.sort_stats("cumulative").print_stats(r"/(forwarding|workspaces)/", args.top)
-        print("### Every function, by time of its own")
-        stats.sort_stats("tottime").print_stats(args.top)
+        profile_print(profile, apps="forwarding|workspaces", top=args.top)
 
 
 if __name__ == "__main__":

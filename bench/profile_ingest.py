@@ -11,17 +11,13 @@ bench/ANALYSIS.md quotes it.
 import argparse
 import base64
 import cProfile
-import os
-import pstats
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import bench_env, database_reset
-
-ENV = bench_env()
+from bench.profiling import django_ready, profile_print
 
 
 def main() -> None:
@@ -29,12 +25,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--top", type=int, default=20)
     args = parser.parse_args()
-    database_reset(ENV)
-    os.environ.update(ENV)
-
-    import django
-
-    django.setup()
+    django_ready()
     import orjson
     from django.conf import settings
     from django.db import connection, reset_queries
@@ -81,11 +72,7 @@ def main() -> None:
         for _ in range(args.batches):
             post(path, body)
         profile.disable()
-        stats = pstats.Stats(profile, stream=sys.stdout)
-        print("### Seam's own functions, by cumulative time")
-        stats.sort_stats("cumulative").print_stats(r"/(events|identities|tracking|forwarding|privacy)/", args.top)
-        print("### Every function, by time of its own")
-        stats.sort_stats("tottime").print_stats(args.top)
+        profile_print(profile, apps="events|identities|tracking|forwarding|privacy", top=args.top)
 
 
 if __name__ == "__main__":

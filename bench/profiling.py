@@ -1,0 +1,29 @@
+"""What the in-process profilers (profile_ingest.py, profile_forwarding.py) share: a fresh bench database
+with Django set up in this process, and how a profile is printed."""
+
+import cProfile
+import os
+import pstats
+import sys
+
+from bench.harness import bench_env, database_reset
+
+
+def django_ready() -> None:
+    """Reset make bench's scratch Postgres database, migrate it and set Django up on it, here."""
+    env = bench_env()
+    database_reset(env)
+    os.environ.update(env)
+
+    import django
+
+    django.setup()
+
+
+def profile_print(profile: cProfile.Profile, *, apps: str, top: int) -> None:
+    """Seam's functions in `apps` (a regex of app folders) by cumulative time, then all by time of their own."""
+    stats = pstats.Stats(profile, stream=sys.stdout)
+    print("### Seam's own functions, by cumulative time")
+    stats.sort_stats("cumulative").print_stats(rf"/({apps})/", top)
+    print("### Every function, by time of its own")
+    stats.sort_stats("tottime").print_stats(top)

@@ -7,13 +7,14 @@ code and is the database's own fastest way in (P1's baseline), so rows are copie
 table shaped like the model's and moved with one `INSERT … SELECT`, which keeps `ON CONFLICT`.
 """
 
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Model
 
-# Below this many rows, COPY's extra statements (staging table, truncate) cost more than they save.
+# Below this many rows, COPY's extra statements (the staging table, the move) cost more than they save.
 COPY_FROM_ROWS = 10
 
 
@@ -38,8 +39,11 @@ def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> set
     fields = [field for field in meta.concrete_fields if not (auto_pk and field.primary_key)]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
-    staging = quote(f"seam_copy_{meta.db_table}{'_auto' if auto_pk else ''}")
     columns = ", ".join(quote(field.column) for field in fields)
+    # Named after the columns and their types: after a migration, a connection that outlived it gets a
+    # staging table of the new shape instead of copying into its old one.
+    shape = zlib.crc32(";".join(f"{field.column} {field.db_type(connection)}" for field in fields).encode())
+    staging = quote(f"seam_copy_{meta.db_table}_{shape:08x}")
     conflicts = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     returning = f" RETURNING {quote(meta.pk.column)}" if ignore_conflicts else ""
     # Only quoted names from the model go into the statements' text; values travel through COPY.

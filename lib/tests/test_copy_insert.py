@@ -51,21 +51,21 @@ def test_it_skips_conflicting_rows_and_answers_which_went_in(server_source):
     assert Event.objects.count() == ROWS + 5
 
 
+def delivery(workspace, name: str, **fields) -> Delivery:
+    return Delivery(
+        workspace=workspace,
+        lane="p:1",
+        kind="event",
+        request={"op": {"name": name}},
+        next_attempt_at=AT,
+        created_at=AT,
+        **fields,
+    )
+
+
 def test_generated_ids_rise_in_the_order_given(workspace):
     names = [f"d-{n}" for n in reversed(range(ROWS))]
-    rows_insert(
-        [
-            Delivery(
-                workspace=workspace,
-                lane="p:1",
-                kind="event",
-                request={"op": {"name": name}},
-                next_attempt_at=AT,
-                created_at=AT,
-            )
-            for name in names
-        ]
-    )
+    rows_insert([delivery(workspace, name) for name in names])
     assert [delivery.request["op"]["name"] for delivery in Delivery.objects.order_by("pk")] == names
 
 
@@ -84,3 +84,14 @@ def test_a_failed_insert_leaves_nothing_behind_for_the_next(server_source):
     fresh = [event(server_source, n) for n in range(ROWS, 2 * ROWS)]
     assert rows_insert(fresh, ignore_conflicts=True) == {row.pk for row in fresh}
     assert Event.objects.count() == 2 * ROWS
+
+
+def test_rows_of_another_shape_get_their_own_staging_table(workspace):
+    # Without the primary key, then with it: two column lists for one table on one connection.
+    rows_insert([delivery(workspace, f"auto-{n}") for n in range(ROWS)])
+    given = [delivery(workspace, f"given-{n}", id=10_000 + n) for n in range(ROWS)]
+    rows_insert(given)
+    assert set(Delivery.objects.filter(request__op__name__startswith="given-").values_list("pk", flat=True)) == {
+        row.pk for row in given
+    }
+    assert Delivery.objects.count() == 2 * ROWS

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import resource
+import secrets
 import shutil
 import signal
 import socket
@@ -41,12 +42,25 @@ def bench_env() -> dict[str, str]:
     bench_url = urlunparse(url._replace(path=f"/{name if name.endswith('_bench') else name + '_bench'}"))
     return {
         **os.environ,
-        "DEBUG": "1",  # demo keys and seed commands; the server itself behaves as in production
+        "DEBUG": "1",  # for manage.py set-up commands; the processes measured run with production_env()
         "DATABASE_URL": bench_url,
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "SEAM_VAR_DIR": str(ROOT / "var" / "bench"),
         "LOG_LEVEL": "WARNING",
+    }
+
+
+def production_env(env: dict[str, str]) -> dict[str, str]:
+    """`env` as production runs the server and workers: DEBUG off (no query log, no debug cursor wrapper).
+
+    Loopback has no TLS, so the HTTPS redirect is off, as behind a proxy that terminates TLS."""
+    return {
+        **env,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-" + secrets.token_hex(24),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
     }
 
 
@@ -104,7 +118,7 @@ def gunicorn(env: dict[str, str]):
             "warning",
         ],
         cwd=ROOT,
-        env=env,
+        env=production_env(env),
         start_new_session=True,
     )
     try:
@@ -153,6 +167,7 @@ def forwarders(env: dict[str, str]):
     """A Celery worker and beat, as `make run` starts them; yields the worker's process."""
     celery = str(VENV_BIN / "celery")
     worker = [celery, "-A", "config", "worker", "--concurrency", str(WORKER_CONCURRENCY), "--loglevel", "WARNING"]
+    env = production_env(env)
     with process(env, *worker) as worker_process, process(env, celery, "-A", "config", "beat", "--loglevel", "WARNING"):
         yield worker_process
 

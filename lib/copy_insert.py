@@ -7,15 +7,24 @@ code and is the database's own fastest way in (P1's baseline), so rows are copie
 table shaped like the model's and moved with one `INSERT … SELECT`, which keeps `ON CONFLICT`.
 """
 
+import functools
+import json
+import weakref
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+import orjson
+from django.db import connection, models, transaction
 from django.db.models import Model
+from psycopg.types.json import Jsonb
 
 # Below this many rows, COPY's extra statements (the staging table, the move) cost more than they save.
 COPY_FROM_ROWS = 10
+
+# Raw connection → the staging tables it has (temporary tables live as long as their connection).
+_staged: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
 
 
 def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> set[Any] | None:
@@ -34,8 +43,36 @@ def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> set
             return None
         return set(model.objects.filter(pk__in=[obj.pk for obj in objs]).values_list("pk", flat=True))
 
+    plan = _copy_plan(model, auto_pk=objs[0].pk is None, ignore_conflicts=ignore_conflicts)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        staged = _staged.setdefault(connection.connection, set())
+        if plan.staging not in staged:
+            cursor.execute(plan.create)
+            # Known only once committed: a rolled-back transaction takes the new table with it.
+            transaction.on_commit(functools.partial(staged.add, plan.staging))
+        with cursor.cursor.copy(plan.copy) as copy:
+            for ordinal, obj in enumerate(objs):
+                copy.write_row([*(prepare(obj) for prepare in plan.prepare), ordinal])
+        cursor.execute(plan.move)
+        inserted = {row[0] for row in cursor.fetchall()} if ignore_conflicts else None
+    for obj in objs:  # as bulk_create leaves them
+        obj._state.adding, obj._state.db = False, connection.alias
+    return inserted
+
+
+@dataclass(frozen=True, slots=True)
+class _CopyPlan:
+    staging: str  # the quoted name of the connection's staging table
+    create: str
+    copy: str
+    move: str
+    prepare: tuple[Callable[[Model], Any], ...]  # one per column: an instance → the value to copy
+
+
+@functools.cache
+def _copy_plan(model: type[Model], *, auto_pk: bool, ignore_conflicts: bool) -> _CopyPlan:
+    """The statements and value preparers for one model, worked out once per process."""
     meta = model._meta
-    auto_pk = objs[0].pk is None
     fields = [field for field in meta.concrete_fields if not (auto_pk and field.primary_key)]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
@@ -47,23 +84,59 @@ def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> set
     conflicts = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     returning = f" RETURNING {quote(meta.pk.column)}" if ignore_conflicts else ""
     # Only quoted names from the model go into the statements' text; values travel through COPY.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        # One staging table per connection (connections persist), emptied by the move below: the
-        # same statement, so a failure rolls back the copied rows with it. `seam_ord` keeps the rows'
-        # order, so generated ids rise in it as bulk_create's do (forwarding's per-person order relies on it).
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} "  # noqa: S608
-            f"AS SELECT {columns}, 0 AS seam_ord FROM {table} WITH NO DATA"
-        )
-        with cursor.cursor.copy(f"COPY {staging} ({columns}, seam_ord) FROM STDIN") as copy:
-            for ordinal, obj in enumerate(objs):
-                values = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
-                copy.write_row([*values, ordinal])
-        cursor.execute(
-            f"WITH moved AS (DELETE FROM {staging} RETURNING *) "  # noqa: S608
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM moved ORDER BY seam_ord{conflicts}{returning}"
-        )
-        inserted = {row[0] for row in cursor.fetchall()} if ignore_conflicts else None
-    for obj in objs:  # as bulk_create leaves them
-        obj._state.adding, obj._state.db = False, connection.alias
-    return inserted
+    # The move empties the staging table in the same statement, so a failure rolls back the copied
+    # rows with it; `seam_ord` keeps the rows' order, so generated ids rise in it as bulk_create's do
+    # (forwarding's per-person order relies on it).
+    return _CopyPlan(
+        staging=staging,
+        create=f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} AS SELECT {columns}, 0 AS seam_ord "  # noqa: S608
+        f"FROM {table} WITH NO DATA",
+        copy=f"COPY {staging} ({columns}, seam_ord) FROM STDIN",
+        move=f"WITH moved AS (DELETE FROM {staging} RETURNING *) "  # noqa: S608
+        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM moved ORDER BY seam_ord{conflicts}{returning}",
+        prepare=tuple(_preparer(field) for field in fields),
+    )
+
+
+def _preparer(field: models.Field) -> Callable[[Model], Any]:
+    """How a field's value goes into COPY: as bulk_create would send it, without its per-value dispatch.
+
+    Plain columns are copied as they are (psycopg adapts them); JSON is encoded with orjson. Anything
+    else (auto_now, custom fields) takes Django's own path.
+    """
+    attname = field.attname
+    if type(field) is models.JSONField and field.encoder is None:
+        return lambda obj: _jsonb(getattr(obj, attname))
+    automatic = isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add)
+    if type(field) in _AS_THEY_ARE and not automatic:
+        return lambda obj: getattr(obj, attname)
+    return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
+
+
+# Exactly these field classes (not subclasses, which may convert): their values need no preparation.
+_AS_THEY_ARE = {
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.PositiveBigIntegerField,
+    models.BooleanField,
+    models.DateTimeField,
+    models.ForeignKey,
+}
+
+
+def _jsonb(value: Any) -> Jsonb | None:
+    if value is None:
+        return None  # SQL NULL, as Django stores None in a nullable JSONField
+    return Jsonb(value, dumps=_json_dumps)
+
+
+def _json_dumps(value: Any) -> bytes | str:
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value)  # what orjson refuses (e.g. integers beyond 64 bits), as Django would

@@ -5,6 +5,7 @@ import base64
 import pytest
 from rest_framework.test import APIClient
 
+from tracking import services as tracking_services
 from workspaces.models import Source
 from workspaces.services import source_create, workspace_ensure
 
@@ -20,6 +21,13 @@ def _ingest_rate_limits_off(settings):
     """Tests send far faster than any client may; events/tests/test_throttling.py turns the limits on."""
     settings.SEAM_INGEST_RATE_PER_IP = 0
     settings.SEAM_INGEST_RATE_PER_KEY = 0
+
+
+@pytest.fixture(autouse=True)
+def _property_types_forgotten():
+    """What this process remembers having recorded must not outlive the rows a test's database loses."""
+    yield
+    tracking_services._types_recorded.clear()
 
 
 @pytest.fixture

@@ -33,6 +33,10 @@ logger = logging.getLogger(__name__)
 TYPE_SEEN_REFRESH = timedelta(hours=1)
 TYPE_STALE_CHECK = timedelta(minutes=5)
 _stale_checked: dict[int, datetime] = {}  # workspace id → when this process last looked
+# workspace id → the (event, property, type) keys this process has seen committed: each is inserted once
+# per process, not once per batch. Bounded: past the bound the memory starts over.
+_types_recorded: dict[int, set[tuple[str, str, str]]] = {}
+MAX_REMEMBERED_TYPES = 20_000
 # Bounds on what one batch records for type drift (a payload with thousands of dynamic keys must not
 # become thousands of rows).
 MAX_TYPED_PROPERTIES = 300
@@ -210,8 +214,8 @@ def _storms_collapse(workspace_id: int, tracks: list[Event], window: timedelta) 
 def _property_types_record(workspace_id: int, tracks: list[Event]) -> None:
     """Record each (event, property, JSON type) seen, as received: a coerced value counts as its original type.
 
-    One query per batch (an insert that ignores known types); every few minutes a read of stale
-    types to refresh.
+    An insert of the types this process has not recorded yet (ignoring the ones another process did);
+    every few minutes a read of stale types to refresh.
     """
     seen: dict[tuple[str, str, str], str] = {}
     for event in tracks:
@@ -234,21 +238,27 @@ def _property_types_record(workspace_id: int, tracks: list[Event]) -> None:
     if not seen:
         return
     now = timezone.now()
-    PropertyType.objects.bulk_create(
-        [
-            PropertyType(
-                workspace_id=workspace_id,
-                event_name=name[:255],
-                property=prop,
-                type=type_,
-                first_event_id=event_id,
-                first_seen_at=now,
-                last_seen_at=now,
-            )
-            for (name, prop, type_), event_id in seen.items()
-        ],
-        ignore_conflicts=True,
-    )
+    recorded = _types_recorded.setdefault(workspace_id, set())
+    if new := [key for key in seen if key not in recorded]:
+        PropertyType.objects.bulk_create(
+            [
+                PropertyType(
+                    workspace_id=workspace_id,
+                    event_name=name[:255],
+                    property=prop,
+                    type=type_,
+                    first_event_id=seen[(name, prop, type_)],
+                    first_seen_at=now,
+                    last_seen_at=now,
+                )
+                for name, prop, type_ in new
+            ],
+            ignore_conflicts=True,
+        )
+        if len(recorded) > MAX_REMEMBERED_TYPES:
+            recorded.clear()
+        # Remembered once the rows are there for good: a rolled-back batch records them again next time.
+        transaction.on_commit(lambda: recorded.update(new))
     last_check = _stale_checked.setdefault(workspace_id, now)  # a fresh process waits one interval too
     if now - last_check < TYPE_STALE_CHECK:
         return

@@ -64,3 +64,29 @@ def test_drift_counts_only_types_seen_recently_and_a_seen_type_is_refreshed(serv
     server.track("added_to_cart", {**CART, "product_id": 1002})
     assert PropertyType.objects.get(property="product_id", type="number").last_seen_at > since
     assert len(property_drift(workspace=workspace, since=since)) == 1
+
+
+def inserts_of_types(queries) -> int:
+    return sum(query["sql"].startswith("INSERT") and 'INTO "tracking_propertytype"' in query["sql"] for query in queries)
+
+
+def test_a_process_inserts_a_type_once_it_has_seen_it_committed(server, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as first:
+        server.track("added_to_cart", CART)
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as again:
+        server.track("added_to_cart", {**CART, "cart_id": "c-2"})
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as drifted:
+        server.track("added_to_cart", {**CART, "cart_id": "c-3", "quantity": "2"})
+    assert (inserts_of_types(first), inserts_of_types(again), inserts_of_types(drifted)) == (1, 0, 1)
+    assert types_of("added_to_cart", "quantity") == ["number", "string"]
+
+
+def test_types_of_a_batch_that_never_committed_are_inserted_again(server):
+    # Without a commit (the callbacks never run), nothing is remembered: the next batch inserts again.
+    server.track("added_to_cart", CART)
+    PropertyType.objects.all().delete()
+    server.track("added_to_cart", {**CART, "cart_id": "c-2"})
+    assert types_of("added_to_cart", "price") == ["number"]

@@ -12,6 +12,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import orjson
 import requests
@@ -39,12 +40,19 @@ class PacedRun:
 
 
 def storefront_batch(request: int, size: int, *, anonymous_share: float, prefix: str) -> list[dict]:
-    """`size` realistic ~1 KB events; a share of them from anonymous visitors, the rest from customers."""
+    """`size` realistic ~1 KB events; a share of them from anonymous visitors, the rest from customers.
+
+    Each carries the time it is made, as an SDK stamps it: people's last_seen moves forward and the
+    storm check looks at a narrow window, as with real traffic (a fixed time would spare the one and
+    widen the other to every event stored).
+    """
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     batch = []
     for offset in range(size):
         n = request * size + offset
         item = message(n)
         item["messageId"] = f"{prefix}-{n}"
+        item["timestamp"] = now
         item["properties"]["cart_id"] = f"{prefix}-cart-{n}"  # no storm collapsing: each add is new
         if (n % 100) < anonymous_share * 100:
             item["anonymousId"] = f"visitor-{n % 997}"

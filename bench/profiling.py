@@ -6,14 +6,15 @@ import os
 import pstats
 import sys
 
-from bench.harness import bench_env, database_reset
+from bench.harness import bench_env, database_reset, production_env
 
 
 def django_ready() -> None:
-    """Reset make bench's scratch Postgres database, migrate it and set Django up on it, here."""
+    """Reset make bench's scratch Postgres database, migrate it and set Django up on it, here, as production
+    runs (DEBUG off)."""
     env = bench_env()
     database_reset(env)
-    os.environ.update(env)
+    os.environ.update(production_env(env))
 
     import django
 

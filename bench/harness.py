@@ -130,11 +130,17 @@ def gunicorn(env: dict[str, str]):
 
 
 @contextmanager
-def process(env: dict[str, str], *command: str):
-    """Any other process of the stack (Celery worker, beat, the emulator) for the length of a block."""
-    proc = subprocess.Popen(
-        list(command), cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+def process(env: dict[str, str], *command: str, log: str):
+    """Any other process of the stack (Celery worker, beat, the emulator) for the length of a block.
+
+    Its output goes to var/bench/logs/`log` (appended): a pipe nobody reads would stall it once full.
+    """
+    logs = Path(env["SEAM_VAR_DIR"]) / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with open(logs / log, "ab") as output:
+        proc = subprocess.Popen(
+            list(command), cwd=ROOT, env=env, start_new_session=True, stdout=output, stderr=subprocess.STDOUT
+        )
     try:
         yield proc
     finally:
@@ -157,7 +163,7 @@ def emulator(env: dict[str, str]):
     """The Customer.io emulator on a spare port; yields its base URL."""
     port = free_port()
     command = [str(VENV_BIN / "python"), "-m", "customerio_emulator", "--port", str(port)]
-    with process(env, *command, "--credentials", f"{EMULATOR_SITE}:{EMULATOR_KEY}"):
+    with process(env, *command, "--credentials", f"{EMULATOR_SITE}:{EMULATOR_KEY}", log="emulator.log"):
         _wait_for_port(port)
         yield f"http://127.0.0.1:{port}"
 
@@ -168,7 +174,8 @@ def forwarders(env: dict[str, str]):
     celery = str(VENV_BIN / "celery")
     worker = [celery, "-A", "config", "worker", "--concurrency", str(WORKER_CONCURRENCY), "--loglevel", "WARNING"]
     env = production_env(env)
-    with process(env, *worker) as worker_process, process(env, celery, "-A", "config", "beat", "--loglevel", "WARNING"):
+    beat = [celery, "-A", "config", "beat", "--loglevel", "WARNING"]
+    with process(env, *worker, log="worker.log") as worker_process, process(env, *beat, log="beat.log"):
         yield worker_process
 
 

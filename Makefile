@@ -19,7 +19,7 @@ run: export DEBUG ?= 1
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --base-url http://127.0.0.1:$(SEAM_PORT)
-	SEAM_PORT=$(SEAM_PORT) $(BIN)/honcho --procfile Procfile.dev start $(if $(CUSTOMERIO_SITE_ID),web worker beat,)
+	SEAM_PORT=$(SEAM_PORT) $(BIN)/honcho --procfile Procfile.dev start $(if $(CUSTOMERIO_SITE_ID),web worker maintenance beat,)
 
 test: export DEBUG ?= 1
 # Tests keep their SQLite file and filesystem broker apart from a running `make run`.

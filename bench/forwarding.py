@@ -56,6 +56,10 @@ def throughput(env: dict, workdir: Path) -> list[dict]:
                 prefix="p3",
             )
         backlog = open_deliveries(env, workspace_id)
+        # What autovacuum does within a minute of a bulk load, done now (bench/ANALYSIS.md, P3b): without
+        # statistics a segment count (the maintenance worker's, at start) became a 34 s scan taking a core,
+        # and without a visibility map the oldest-pending lookup walked the primary key.
+        sql(env, "VACUUM ANALYZE")
         with forwarders(env):
             time.sleep(5)  # the worker and beat start before the clock does
             sql(env, "UPDATE workspaces_workspace SET forwarding_paused = false WHERE id = %s", workspace_id)

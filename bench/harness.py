@@ -153,7 +153,7 @@ def process(env: dict[str, str], *command: str, log: str):
 
 
 EMULATOR_SITE, EMULATOR_KEY = "bench-site", "bench-track-key"
-# The Celery worker every forwarding benchmark uses: as in Procfile.dev, one process per core.
+# The forwarding worker every forwarding benchmark uses: as in Procfile.dev, one process per core.
 WORKER_CONCURRENCY = 2
 DRAIN_TIMEOUT = 900  # seconds a benchmark waits for the outbox to empty
 
@@ -170,12 +170,18 @@ def emulator(env: dict[str, str]):
 
 @contextmanager
 def forwarders(env: dict[str, str]):
-    """A Celery worker and beat, as `make run` starts them; yields the worker's process."""
-    celery = str(VENV_BIN / "celery")
-    worker = [celery, "-A", "config", "worker", "--concurrency", str(WORKER_CONCURRENCY), "--loglevel", "WARNING"]
+    """The forwarding worker, the maintenance worker and beat, as `make run` starts them (Procfile.dev);
+    yields the forwarding worker's process."""
     env = production_env(env)
-    beat = [celery, "-A", "config", "beat", "--loglevel", "WARNING"]
-    with process(env, *worker, log="worker.log") as worker_process, process(env, *beat, log="beat.log"):
+    celery = [str(VENV_BIN / "celery"), "-A", "config"]
+    quiet = ["--loglevel", "WARNING"]
+    forwarding = [*celery, "worker", "--queues", "celery", "--concurrency", str(WORKER_CONCURRENCY), *quiet]
+    maintenance = [*celery, "worker", "--queues", "maintenance", "--concurrency", "1", *quiet]
+    with (
+        process(env, *forwarding, "--hostname", "forwarding@%h", log="worker.log") as worker_process,
+        process(env, *maintenance, "--hostname", "maintenance@%h", log="maintenance.log"),
+        process(env, *celery, "beat", *quiet, log="beat.log"),
+    ):
         yield worker_process
 
 

@@ -101,10 +101,10 @@ def results_write(rows: list[dict], suites: list[str]) -> None:
         "# Benchmark results\n\n"
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()} (`make bench`, suites: "
         f"{', '.join(suites)}).\n"
-        f"Server: gunicorn, {GUNICORN_WORKERS} gthread workers x {GUNICORN_THREADS} threads; a Celery worker "
-        f"(prefork, concurrency {WORKER_CONCURRENCY}) and beat; Postgres and Redis on the same machine; the "
-        "Customer.io emulator; load from wrk (P1, P2) or bench/load.py (P3, P4, P7) on loopback. Ratios compare "
-        "with a baseline measured in the same run.\n\n"
+        f"Server: gunicorn, {GUNICORN_WORKERS} gthread workers x {GUNICORN_THREADS} threads; a forwarding Celery "
+        f"worker (prefork, concurrency {WORKER_CONCURRENCY}), a maintenance worker (concurrency 1) and beat; "
+        "Postgres and Redis on the same machine; the Customer.io emulator; load from wrk (P1, P2) or "
+        "bench/load.py (P3, P4, P7) on loopback. Ratios compare with a baseline measured in the same run.\n\n"
         f"{table(rows)}\n\n{ANALYSIS.read_text() if ANALYSIS.exists() else ''}"
     )
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SEAM_VAR_DIR", BASE_DIR / "var"))
@@ -151,6 +152,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_PUBLISH_RETRY = False  # a broker outage must not hold an ingest request
+# Forwarding never waits behind a slow count: the dashboards' and segments' periodic work has a queue of
+# its own, which Procfile.dev gives its own worker (`-Q`). A worker started without -Q takes both.
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("maintenance"))
+CELERY_TASK_ROUTES = {
+    "dashboards.tasks.*": {"queue": "maintenance"},
+    "segments.tasks.*": {"queue": "maintenance"},
+}
 CELERY_BEAT_SCHEDULE = {
     "forwarding-sweep": {
         "task": "forwarding.tasks.deliveries_sweep_task",

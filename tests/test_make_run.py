@@ -57,7 +57,8 @@ def test_make_run_serves_the_api_and_forwards_to_the_emulator(embedded_env):
     base_url = f"http://127.0.0.1:{embedded_env['SEAM_PORT']}"
     try:
         _wait_for(lambda: requests.get(f"{base_url}/healthz", timeout=1).ok, "the web server")
-        _wait_for(lambda: any("celery@" in line and "ready" in line for line in output), "the Celery worker")
+        for worker in ("forwarding@", "maintenance@"):
+            _wait_for(lambda w=worker: any(w in line and "ready" in line for line in output), f"the {worker} worker")
         _wait_for(lambda: any("beat: Starting" in line for line in output), "Celery beat")
         emulator_url = f"http://127.0.0.1:{embedded_env['SEAM_EMULATOR_PORT']}"
         _wait_for(lambda: requests.get(f"{emulator_url}/_emulator/stats", timeout=1).ok, "the Customer.io emulator")

@@ -67,7 +67,8 @@ def test_drift_counts_only_types_seen_recently_and_a_seen_type_is_refreshed(serv
 
 
 def inserts_of_types(queries) -> int:
-    return sum(query["sql"].startswith("INSERT") and 'INTO "tracking_propertytype"' in query["sql"] for query in queries)
+    sqls = [query["sql"] for query in queries]
+    return sum(sql.startswith("INSERT") and 'INTO "tracking_propertytype"' in sql for sql in sqls)
 
 
 def test_a_process_inserts_a_type_once_it_has_seen_it_committed(server, django_capture_on_commit_callbacks):

@@ -164,3 +164,18 @@ def test_it_lists_a_timeline_newest_first(ingest, workspace):
     timeline = person_events(person=by_user(workspace, "cust-1"))
     expected = [("identify", ""), ("track", "second"), ("track", "first")]
     assert [(event.type, event.name) for event in timeline] == expected
+
+
+def test_last_seen_only_moves_forward_and_never_on_a_suppressed_person(ingest, workspace):
+    ingest.identify(userId="cust-1", timestamp="2026-11-20T10:00:00Z")
+    ingest.identify(userId="cust-2", timestamp="2026-11-20T10:00:00Z")
+    Person.objects.filter(customer_id="cust-2").update(suppression=Person.Suppression.SUPPRESSED)
+    ingest.batch(
+        {"type": "track", "userId": "cust-1", "event": "viewed", "timestamp": "2026-11-21T08:30:00.250Z"},
+        {"type": "track", "userId": "cust-1", "event": "viewed", "timestamp": "2026-11-19T08:00:00Z"},
+        {"type": "track", "userId": "cust-2", "event": "viewed", "timestamp": "2026-11-22T09:00:00Z"},
+    )
+    ingest.track("viewed", userId="cust-1", timestamp="2026-11-20T12:00:00Z")  # earlier than what is recorded
+    seen = dict(Person.objects.values_list("customer_id", "last_seen"))
+    assert seen["cust-1"].isoformat() == "2026-11-21T08:30:00.250000+00:00"
+    assert seen["cust-2"].isoformat() == "2026-11-20T10:00:00+00:00"

@@ -9,7 +9,6 @@ table shaped like the model's and moved with one `INSERT … SELECT`, which keep
 
 import functools
 import json
-import weakref
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,9 +21,6 @@ from psycopg.types.json import Jsonb
 
 # Below this many rows, COPY's extra statements (the staging table, the move) cost more than they save.
 COPY_FROM_ROWS = 10
-
-# Raw connection → the staging tables it has (temporary tables live as long as their connection).
-_staged: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
 
 
 def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> set[Any] | None:
@@ -45,11 +41,9 @@ def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> set
 
     plan = _copy_plan(model, auto_pk=objs[0].pk is None, ignore_conflicts=ignore_conflicts)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        staged = _staged.setdefault(connection.connection, set())
-        if plan.staging not in staged:
-            cursor.execute(plan.create)
-            # Known only once committed: a rolled-back transaction takes the new table with it.
-            transaction.on_commit(functools.partial(staged.add, plan.staging))
+        # Asked every time, not remembered: a rolled-back transaction takes a new table with it, and behind
+        # a transaction-pooling proxy the next transaction may run on another server connection.
+        cursor.execute(plan.create)
         with cursor.cursor.copy(plan.copy) as copy:
             for ordinal, obj in enumerate(objs):
                 copy.write_row([*(prepare(obj) for prepare in plan.prepare), ordinal])
@@ -62,8 +56,7 @@ def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> set
 
 @dataclass(frozen=True, slots=True)
 class _CopyPlan:
-    staging: str  # the quoted name of the connection's staging table
-    create: str
+    create: str  # the connection's staging table, if it has none yet
     copy: str
     move: str
     prepare: tuple[Callable[[Model], Any], ...]  # one per column: an instance → the value to copy
@@ -88,7 +81,6 @@ def _copy_plan(model: type[Model], *, auto_pk: bool, ignore_conflicts: bool) -> 
     # rows with it; `seam_ord` keeps the rows' order, so generated ids rise in it as bulk_create's do
     # (forwarding's per-person order relies on it).
     return _CopyPlan(
-        staging=staging,
         create=f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} AS SELECT {columns}, 0 AS seam_ord "  # noqa: S608
         f"FROM {table} WITH NO DATA",
         copy=f"COPY {staging} ({columns}, seam_ord) FROM STDIN",

@@ -34,7 +34,8 @@ TYPE_SEEN_REFRESH = timedelta(hours=1)
 TYPE_STALE_CHECK = timedelta(minutes=5)
 _stale_checked: dict[int, datetime] = {}  # workspace id → when this process last looked
 # workspace id → the (event, property, type) keys this process has seen committed: each is inserted once
-# per process, not once per batch. Bounded: past the bound the memory starts over.
+# per stale check (TYPE_STALE_CHECK), not once per batch, so a row deleted meanwhile comes back within one.
+# Bounded: past the bound the memory starts over.
 _types_recorded: dict[int, set[tuple[str, str, str]]] = {}
 MAX_REMEMBERED_TYPES = 20_000
 # Bounds on what one batch records for type drift (a payload with thousands of dynamic keys must not
@@ -263,6 +264,7 @@ def _property_types_record(workspace_id: int, tracks: list[Event]) -> None:
     if now - last_check < TYPE_STALE_CHECK:
         return
     _stale_checked[workspace_id] = now
+    recorded.clear()  # the next batch inserts its types again, ignoring those still there
     stale = [
         pk
         for pk, name, prop, type_ in PropertyType.objects.filter(

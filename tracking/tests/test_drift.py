@@ -91,3 +91,20 @@ def test_types_of_a_batch_that_never_committed_are_inserted_again(server):
     PropertyType.objects.all().delete()
     server.track("added_to_cart", {**CART, "cart_id": "c-2"})
     assert types_of("added_to_cart", "price") == ["number"]
+
+
+def test_a_deleted_type_is_recorded_again_after_the_next_stale_check(
+    server, workspace, monkeypatch, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        server.track("added_to_cart", CART)
+    PropertyType.objects.filter(property="price").delete()  # e.g. an admin clearing drift evidence
+    with django_capture_on_commit_callbacks(execute=True):
+        server.track("added_to_cart", {**CART, "cart_id": "c-2"})
+    assert types_of("added_to_cart", "price") == []  # remembered: not inserted again yet
+    monkeypatch.setitem(services._stale_checked, workspace.pk, timezone.now() - timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        server.track("added_to_cart", {**CART, "cart_id": "c-3"})  # the stale check forgets what was recorded
+    with django_capture_on_commit_callbacks(execute=True):
+        server.track("added_to_cart", {**CART, "cart_id": "c-4"})
+    assert types_of("added_to_cart", "price") == ["number"]

@@ -44,9 +44,17 @@ class Delivery(models.Model):
     is_barrier = models.BooleanField(default=False)
     # The request, decided once: v1 {"method", "path", "body"} or v2 {"op"}; resent as is on retries.
     request = models.JSONField()
-    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
+    # Indexed in Meta: the default index of a string foreign key comes with a LIKE twin nobody queries.
+    event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries", db_index=False
+    )
     merge = models.ForeignKey(
-        "identities.Merge", null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+        "identities.Merge",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
+        db_index=False,  # indexed in Meta, only where set
     )
     state = models.CharField(max_length=10, choices=State, default=State.PENDING)
     send_alone = models.BooleanField(default=False, help_text="its v2 batch was refused whole: send it by itself")
@@ -77,6 +85,10 @@ class Delivery(models.Model):
             # Claims a dead worker left behind: only rows being sent are in it.
             models.Index(fields=["claimed_at"], condition=Q(state="sending"), name="delivery_sending_claimed_idx"),
             models.Index(fields=["workspace", "state", "created_at"], name="delivery_ws_state_created_idx"),
+            # A state change is an update no index can skip (the state is in the partial indexes above), so
+            # every index takes an entry each time: these two are kept to what erasure and merges look up.
+            models.Index(fields=["event"], name="delivery_event_idx"),
+            models.Index(fields=["merge"], condition=Q(merge__isnull=False), name="delivery_merge_idx"),
         ]
 
     def __str__(self) -> str:
@@ -86,7 +98,13 @@ class Delivery(models.Model):
 class DeliveryAttempt(models.Model):
     """One try at sending a delivery: when, what Customer.io answered, and how long it took."""
 
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    # No index of its own (attempt_delivery_idx starts with it) and no database constraint: Postgres checks a
+    # foreign key row by row, a locked lookup of the delivery for each of a request's up to 500 attempt rows,
+    # which cost as much as the rest of recording a response (bench/ANALYSIS.md). Attempts are only written
+    # by INSERT … SELECT from existing deliveries, and Django's CASCADE deletes them before their delivery.
+    delivery = models.ForeignKey(
+        Delivery, on_delete=models.CASCADE, related_name="attempt_log", db_index=False, db_constraint=False
+    )
     started_at = models.DateTimeField()
     status_code = models.PositiveSmallIntegerField(null=True, blank=True, help_text="none: no answer")
     response_body = models.CharField(max_length=1000, blank=True)

@@ -211,6 +211,16 @@ def test_a_delivery_dies_only_after_enough_attempts_and_time(api, workspace, emu
     assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 4
 
 
+def test_deleting_a_workspace_takes_its_attempts_with_it(api, workspace, emulator):
+    # Attempts have no database constraint on their delivery (recording them stays cheap): Django's
+    # CASCADE is what removes them, and this shows it does.
+    ingest(api, SHOPPER)
+    drain(workspace)
+    assert DeliveryAttempt.objects.count() == 5
+    workspace.delete()
+    assert DeliveryAttempt.objects.count() == Delivery.objects.count() == 0
+
+
 def test_dead_and_failed_deliveries_can_be_replayed(api, workspace, emulator):
     ingest(api, SHOPPER[:2])
     Delivery.objects.update(state="dead", attempts=12)

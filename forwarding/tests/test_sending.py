@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -13,6 +13,7 @@ from forwarding.services import (
     deliveries_replay,
     deliveries_send,
     delivery_claim_batch,
+    delivery_oldest_pending_id,
 )
 
 SHOPPER = [
@@ -158,6 +159,24 @@ def test_the_claim_starts_at_the_oldest_pending_delivery_past_the_delivered_ones
     # The oldest pending row is not due; behind it, u-0's next event waits for it, the others go.
     assert [delivery.event.name for delivery in claimed] == ["b", "d"]
     assert set(Delivery.objects.filter(state="sending").values_list("event__name", flat=True)) == {"b", "d"}
+
+
+def test_the_oldest_pending_lookup_cannot_walk_the_primary_key(api, workspace):
+    if connection.vendor != "postgresql":
+        pytest.skip("a Postgres query plan")
+    ingest(api, [("/v1/identify", {"userId": f"u-{n}"}) for n in range(3)])
+    oldest = Delivery.objects.filter(workspace=workspace, state="pending").order_by("pk").first()
+    assert delivery_oldest_pending_id(workspace) == oldest.pk
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Without the partial index, the lookup must sort: no order of the primary key answers it, so
+        # no statistics can make the planner prefer walking it (it did: bench/ANALYSIS.md).
+        cursor.execute("DROP INDEX delivery_pending_idx")
+        with CaptureQueriesContext(connection) as queries:
+            delivery_oldest_pending_id(workspace)
+        cursor.execute(f"EXPLAIN {queries[0]['sql']}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        transaction.set_rollback(True)
+    assert "forwarding_delivery_pkey" not in plan and "Sort" in plan, plan
 
 
 def test_a_full_claim_asks_for_another_sender(api, workspace, emulator, settings):

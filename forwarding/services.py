@@ -15,6 +15,7 @@ from django.utils import timezone
 from forwarding.models import Delivery, DeliveryAttempt
 from forwarding.rate_limit import rate_limit_take
 from forwarding.retry import is_dead, is_retryable, next_attempt_at
+from forwarding.selectors import delivery_oldest_pending_id
 from forwarding.track_api import TrackApiClient, TrackResponse
 from workspaces.models import Workspace
 
@@ -73,9 +74,7 @@ def delivery_claim_batch(*, workspace: Workspace, limit: int) -> list[Delivery]:
         .filter(Q(is_barrier=True) | ~Exists(blocking))
         .order_by("pk")
     )
-    # Start the walk at the oldest pending row: left alone, the planner walks the primary key from the
-    # first row past every delivered one, and each claim of a draining backlog grew slower.
-    oldest = delivery_oldest_pending_id(workspace)
+    oldest = delivery_oldest_pending_id(workspace)  # the walk starts there, not at the first row ever sent
     if oldest is None:
         return []
     due = due.filter(pk__gte=oldest)
@@ -86,20 +85,6 @@ def delivery_claim_batch(*, workspace: Workspace, limit: int) -> list[Delivery]:
         if claimed:
             Delivery.objects.filter(pk__in=[d.pk for d in claimed]).update(state=Delivery.State.SENDING, claimed_at=now)
     return claimed
-
-
-def delivery_oldest_pending_id(workspace: Workspace) -> int | None:
-    """The workspace's oldest pending delivery, read from delivery_pending_idx whatever the statistics say.
-
-    Asked as `workspace = w ORDER BY id`, the planner may walk the primary key from the first row
-    instead, past every delivered one: it does whenever an analyze during a drain says most rows are
-    pending (bench/ANALYSIS.md: 40-90 ms per claim in the benchmark, growing as the drain went on). A
-    range on the workspace ordered by (workspace, id) asks for an order that only that index holds.
-    """
-    pending = Delivery.objects.filter(
-        workspace_id__gte=workspace.pk, workspace_id__lte=workspace.pk, state=Delivery.State.PENDING
-    ).order_by("workspace_id", "pk")
-    return pending.values_list("pk", flat=True).first()
 
 
 def deliveries_send(

@@ -8,12 +8,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from forwarding.models import Delivery, DeliveryAttempt
+from forwarding.selectors import delivery_oldest_pending_id
 from forwarding.services import (
     deliveries_release_stuck,
     deliveries_replay,
     deliveries_send,
     delivery_claim_batch,
-    delivery_oldest_pending_id,
 )
 
 SHOPPER = [

@@ -56,9 +56,9 @@ def throughput(env: dict, workdir: Path) -> list[dict]:
                 prefix="p3",
             )
         backlog = open_deliveries(env, workspace_id)
-        # What autovacuum does within a minute of a bulk load, done now (bench/ANALYSIS.md, P3b): without
-        # statistics a segment count (the maintenance worker's, at start) became a 34 s scan taking a core,
-        # and without a visibility map the oldest-pending lookup walked the primary key.
+        # What autovacuum does within a minute of a bulk load, done now, so the drain is measured on the
+        # table production would have (bench/ANALYSIS.md, P3b): without statistics, plans differ (a segment
+        # count at the maintenance worker's start became a 34 s scan taking a core).
         sql(env, "VACUUM ANALYZE")
         with forwarders(env):
             time.sleep(5)  # the worker and beat start before the clock does

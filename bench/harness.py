@@ -210,13 +210,12 @@ def sql(env: dict[str, str], query: str, *params) -> list[tuple]:
         return cursor.fetchall() if cursor.description else []
 
 
+_OPEN = "workspace_id = %s AND state IN ('pending', 'sending')"  # a workspace's deliveries still to send
+
+
 def open_deliveries(env: dict[str, str], workspace_id: int) -> int:
     """Deliveries of the workspace still to send (pending or being sent)."""
-    ((count,),) = sql(
-        env,
-        "SELECT count(*) FROM forwarding_delivery WHERE workspace_id = %s AND state IN ('pending', 'sending')",
-        workspace_id,
-    )
+    ((count,),) = sql(env, f"SELECT count(*) FROM forwarding_delivery WHERE {_OPEN}", workspace_id)  # noqa: S608
     return count
 
 
@@ -226,12 +225,7 @@ def wait_drained(env: dict[str, str], workspace_id: int) -> bool:
     while time.monotonic() < deadline:
         # Whether any is open, not how many: a count of a 100,000-row backlog every half second took
         # Postgres CPU from the drain it was timing, and its snapshot kept the drain's dead rows alive.
-        ((still_open,),) = sql(
-            env,
-            "SELECT EXISTS (SELECT 1 FROM forwarding_delivery WHERE workspace_id = %s "
-            "AND state IN ('pending', 'sending'))",
-            workspace_id,
-        )
+        ((still_open,),) = sql(env, f"SELECT EXISTS (SELECT 1 FROM forwarding_delivery WHERE {_OPEN})", workspace_id)  # noqa: S608
         if not still_open:
             return True
         time.sleep(0.5)

@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import EMULATOR_KEY, EMULATOR_SITE, bench_env, emulator
-from bench.profiling import django_ready, profile_print
+from bench.profiling import django_ready, profile_print, statements_print
 
 
 def main() -> None:
@@ -74,13 +74,7 @@ def main() -> None:
             f"({report.delivered / elapsed:,.0f} events/s under cProfile), {report.requests} requests, "
             f"{len(queries.captured_queries) / max(report.requests, 1):.1f} queries per request\n"
         )
-        by_statement: dict[str, list[float]] = {}
-        for query in queries.captured_queries:
-            by_statement.setdefault(query["sql"][:90], []).append(float(query["time"]))
-        print("### Time by statement (its first 90 characters)\n")
-        for text, times in sorted(by_statement.items(), key=lambda item: -sum(item[1]))[:8]:
-            print(f"{sum(times):7.2f} s  {len(times):5} x {sum(times) / len(times) * 1000:6.1f} ms  {text}")
-        print()
+        statements_print(queries.captured_queries)
         slowest = sorted(queries.captured_queries, key=lambda query: -float(query["time"]))[:5]
         print("### The slowest queries\n")
         for query in slowest:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.profiling import django_ready, profile_print
+from bench.profiling import django_ready, profile_print, statements_print
 
 
 def main() -> None:
@@ -30,6 +30,7 @@ def main() -> None:
     from django.conf import settings
     from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
 
     from bench.ingest import message
     from bench.load import storefront_batch
@@ -64,31 +65,20 @@ def main() -> None:
     for label, (path, body) in cases.items():
         for _ in range(3):
             post(path, body)  # warm
-        # Counted as they run (each request empties Django's query log when it starts).
-        queries: list[str] = []
-        with connection.execute_wrapper(_recorded_into(queries)):
-            post(path, body)
-        started = time.perf_counter()
-        for _ in range(args.batches):
-            post(path, body)
-        elapsed = (time.perf_counter() - started) / args.batches
-        print(f"\n## {label}: {elapsed * 1000:.1f} ms per request, {len(queries)} queries\n")
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            for _ in range(args.batches):
+                post(path, body)
+            elapsed = (time.perf_counter() - started) / args.batches
+        per_request = len(queries.captured_queries) / args.batches
+        print(f"\n## {label}: {elapsed * 1000:.1f} ms per request, {per_request:g} queries\n")
+        statements_print(queries.captured_queries)
         profile = cProfile.Profile()
         profile.enable()
         for _ in range(args.batches):
             post(path, body)
         profile.disable()
         profile_print(profile, apps="events|identities|tracking|forwarding|privacy", top=args.top)
-
-
-def _recorded_into(queries: list[str]):
-    """A database execute wrapper that appends each statement's SQL to `queries`."""
-
-    def wrapper(execute, sql, params, many, context):
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
-    return wrapper
 
 
 if __name__ == "__main__":

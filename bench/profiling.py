@@ -21,6 +21,17 @@ def django_ready() -> None:
     django.setup()
 
 
+def statements_print(captured: list[dict], *, top: int = 8) -> None:
+    """Statements captured by Django's CaptureQueriesContext, grouped by their first 90 characters, by total time."""
+    by_statement: dict[str, list[float]] = {}
+    for query in captured:
+        by_statement.setdefault(query["sql"][:90], []).append(float(query["time"]))
+    print("### Time by statement (its first 90 characters)\n")
+    for text, times in sorted(by_statement.items(), key=lambda item: -sum(item[1]))[:top]:
+        print(f"{sum(times):7.2f} s  {len(times):5} x {sum(times) / len(times) * 1000:6.1f} ms  {text}")
+    print()
+
+
 def profile_print(profile: cProfile.Profile, *, apps: str, top: int) -> None:
     """Seam's functions in `apps` (a regex of app folders) by cumulative time, then all by time of their own."""
     stats = pstats.Stats(profile, stream=sys.stdout)

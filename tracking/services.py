@@ -23,7 +23,7 @@ from tracking.dedup import ORDER_EVENT, STORM_EVENTS, dedup_key_for, order_id_of
 from tracking.default_plan import default_plan_seed
 from tracking.models import OrderSeen, PlannedEvent, PlannedProperty, PropertyAlias, PropertyType, TrackingPlan
 from tracking.plans import CompiledPlan, json_type, plan_apply
-from tracking.selectors import tracking_plan_compiled
+from tracking.selectors import storm_anchors, tracking_plan_compiled
 from workspaces.models import Source, Workspace
 
 logger = logging.getLogger(__name__)
@@ -193,14 +193,11 @@ def _storms_collapse(workspace_id: int, tracks: list[Event], window: timedelta) 
     if not candidates:
         return {}
     batch_ids = {event.pk for event in candidates}
+    spans: dict[str, tuple[datetime, datetime]] = {}
+    for event in candidates:  # in timestamp order: the first sets a key's start, the last its end
+        spans[event.dedup_key] = (spans.get(event.dedup_key, (event.timestamp - window,))[0], event.timestamp + window)
     anchors: dict[str, list[datetime]] = defaultdict(list)
-    for pk, key, timestamp in Event.objects.filter(
-        workspace_id=workspace_id,
-        dedup_key__in={event.dedup_key for event in candidates},
-        timestamp__gte=candidates[0].timestamp - window,
-        timestamp__lte=candidates[-1].timestamp + window,
-        hold=Event.Hold.NONE,
-    ).values_list("pk", "dedup_key", "timestamp"):
+    for pk, key, timestamp in storm_anchors(workspace_id=workspace_id, spans=spans):
         if pk not in batch_ids:
             anchors[key].append(timestamp)
     holds: dict[str, str] = {}

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import requests
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import SERVER_KEY
@@ -13,8 +14,9 @@ from events.models import Event
 from forwarding.models import Delivery
 from tracking.dedup import dedup_key_for
 from tracking.models import OrderSeen, PlannedEvent, TrackingPlan
+from tracking.selectors import storm_anchors
 from tracking.services import orders_release_unconfirmed, tracking_plan_ensure_default, tracking_plan_touch
-from tracking.tests.conftest import at
+from tracking.tests.conftest import T0, at
 
 CART = {"cart_id": "c-1", "product_id": "p-1", "sku": "S-1", "quantity": 2, "price": 14.5, "currency": "USD"}
 VIEW = {"product_id": "p-1", "sku": "S-1", "price": 14.5, "currency": "USD", "category": "coffee"}
@@ -262,3 +264,33 @@ def test_the_storm_window_is_a_plan_setting(server, workspace):
 def test_a_dedup_key_survives_integers_beyond_64_bits():
     fields = {"name": "added_to_cart", "user_id": "u", "anonymous_id": "", "properties": {**CART, "quantity": 2**64}}
     assert dedup_key_for(fields) != dedup_key_for({**fields, "properties": {**CART, "quantity": 2**64 + 1}})
+
+
+def test_the_storm_lookup_reads_its_keys_index_even_on_a_table_never_analyzed(server_source):
+    # The workspace's timestamp index also answers "events in this window"; on a table without
+    # statistics (autovacuum behind, or off) the planner took it and read every event in the window.
+    if connection.vendor != "postgresql":
+        pytest.skip("a Postgres query plan")
+    window = timedelta(seconds=10)
+    Event.objects.bulk_create(
+        Event(
+            id=f"e-{n:05}",
+            workspace_id=server_source.workspace_id,
+            source=server_source,
+            type="track",
+            name="added_to_cart",
+            message_id=f"m-{n}",
+            dedup_key=f"{n:064}",  # as long as a digest
+            received_at=T0,
+            timestamp=T0,
+        )
+        for n in range(20_000)
+    )
+    spans = {f"{n:064}": (T0 - window, T0 + window) for n in (1, 2)}
+    with CaptureQueriesContext(connection) as queries:
+        anchors = storm_anchors(workspace_id=server_source.workspace_id, spans=spans)
+    assert sorted(key for _, key, _ in anchors) == [f"{n:064}" for n in (1, 2)]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + queries.captured_queries[0]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "event_ws_dedup_idx" in plan, plan

@@ -3,11 +3,8 @@
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import reduce
-from operator import or_
 
-from django.db.models import F, Q
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThanOrEqual, TupleLessThanOrEqual
+from django.db import connection
 
 from events.models import Event
 from tracking.models import PlannedEvent, PropertyAlias, PropertyType, TrackingPlan
@@ -37,26 +34,38 @@ def tracking_plan_compiled(*, workspace_id: int) -> CompiledPlan | None:
 def storm_anchors(*, workspace_id: int, spans: dict[str, tuple[datetime, datetime]]) -> list[tuple[str, str, datetime]]:
     """Forwarded events (not held) with these de-duplication keys, each within its key's time span.
 
-    Returns (event id, dedup key, timestamp). Each key's span is asked as one range of the key's
-    index, `(dedup_key, timestamp)` between `(key, start)` and `(key, end)`: a row comparison no other
-    index can answer. Asked as separate bounds on `timestamp`, the planner could choose the
-    workspace's timestamp index instead and read every event in the window, all products and
-    people (2 to 33 ms per request in bench/ANALYSIS.md, whenever statistics lagged behind the newest
-    timestamps).
+    Returns (event id, dedup key, timestamp). On Postgres each key's span is one probe of the key's
+    index, asked as the row comparison `(dedup_key, timestamp)` between `(key, start)` and
+    `(key, end)`, which no other index can answer, in a LATERAL subquery that OFFSET 0 keeps apart
+    so it runs once per key. Asked as plain bounds on `timestamp`, the planner, on a table without
+    statistics, took the workspace's timestamp index and read every event in the window (33 ms per
+    request in bench/ANALYSIS.md); asked as a join or an OR of comparisons, it read every event of
+    the workspace, or took longer to plan than to run. `dedup_key <> ''` is the partial index's own
+    condition, written out so it can be used for a key the planner does not know yet.
     """
-    key_and_time = Tuple(F("dedup_key"), F("timestamp"))
-    in_a_span = reduce(
-        or_,
-        (
-            Q(TupleGreaterThanOrEqual(key_and_time, (key, start)), TupleLessThanOrEqual(key_and_time, (key, end)))
-            for key, (start, end) in spans.items()
-        ),
-    )
-    return list(
-        Event.objects.filter(
-            in_a_span, workspace_id=workspace_id, dedup_key__in=list(spans), hold=Event.Hold.NONE
-        ).values_list("pk", "dedup_key", "timestamp")
-    )
+    if connection.vendor != "postgresql":
+        return list(
+            Event.objects.filter(
+                workspace_id=workspace_id,
+                dedup_key__in=list(spans),
+                timestamp__gte=min(start for start, _ in spans.values()),
+                timestamp__lte=max(end for _, end in spans.values()),
+                hold=Event.Hold.NONE,
+            ).values_list("pk", "dedup_key", "timestamp")
+        )
+    table = connection.ops.quote_name(Event._meta.db_table)
+    params = [value for key, (start, end) in spans.items() for value in (key, start, end)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT event.id, event.dedup_key, event.timestamp "  # noqa: S608 - a quoted name and placeholders
+            f"FROM (VALUES {', '.join(['(%s, %s::timestamptz, %s::timestamptz)'] * len(spans))}) "
+            "AS span (key, start_at, end_at) CROSS JOIN LATERAL ("
+            f"SELECT id, dedup_key, timestamp FROM {table} WHERE workspace_id = %s AND dedup_key = span.key "
+            "AND dedup_key <> '' AND (dedup_key, timestamp) >= (span.key, span.start_at) "
+            "AND (dedup_key, timestamp) <= (span.key, span.end_at) AND hold = %s OFFSET 0) AS event",
+            [*params, workspace_id, Event.Hold.NONE],
+        )
+        return cursor.fetchall()
 
 
 def _compile(plan: TrackingPlan) -> CompiledPlan:

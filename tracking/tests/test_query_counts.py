@@ -52,7 +52,7 @@ def tracking_queries(sql: list[str]) -> list[str]:
         query
         for query in sql
         if "tracking_" in query
-        or (query.startswith("SELECT") and '"dedup_key" IN' in query)
+        or (query.startswith("SELECT") and "dedup_key" in query)  # the storm look-back
         or query.startswith('UPDATE "events_event" SET "hold"')
     ]
     return [query for index, query in enumerate(ours) if index == 0 or query[:80] != ours[index - 1][:80]]

@@ -32,27 +32,26 @@ def tracking_plan_compiled(*, workspace_id: int) -> CompiledPlan | None:
 
 
 def storm_anchors(*, workspace_id: int, spans: dict[str, tuple[datetime, datetime]]) -> list[tuple[str, str, datetime]]:
-    """Forwarded events (not held) with these de-duplication keys, each within its key's time span.
+    """Forwarded events (not held) of the workspace with these de-duplication keys, each within its key's span.
 
-    Returns (event id, dedup key, timestamp). On Postgres each key's span is one probe of the key's
-    index, asked as the row comparison `(dedup_key, timestamp)` between `(key, start)` and
-    `(key, end)`, which no other index can answer, in a LATERAL subquery that OFFSET 0 keeps apart
-    so it runs once per key. Asked as plain bounds on `timestamp`, the planner, on a table without
-    statistics, took the workspace's timestamp index and read every event in the window (33 ms per
-    request in bench/ANALYSIS.md); asked as a join or an OR of comparisons, it read every event of
-    the workspace, or took longer to plan than to run. `dedup_key <> ''` is the partial index's own
-    condition, written out so it can be used for a key the planner does not know yet.
+    Returns (event id, dedup key, timestamp). On Postgres, each key is one probe of the key's index
+    (event_dedup_ts_idx), asked in terms no other index can answer: the key, and its span as the row
+    comparison `(dedup_key, timestamp)` between `(key, start)` and `(key, end)`, in a LATERAL subquery
+    that OFFSET 0 keeps apart, so it runs once per key and the workspace is checked on what it finds.
+    With the workspace or plain time bounds in the query, a workspace-led or timestamp index could
+    answer too, and under statistics older than the workspace's events (autovacuum behind, a new
+    workspace's first minute) the planner took one and read every event of the workspace or window,
+    per request (bench/ANALYSIS.md). `dedup_key <> ''` is the partial index's own condition.
     """
     if connection.vendor != "postgresql":
-        return list(
-            Event.objects.filter(
-                workspace_id=workspace_id,
-                dedup_key__in=list(spans),
-                timestamp__gte=min(start for start, _ in spans.values()),
-                timestamp__lte=max(end for _, end in spans.values()),
-                hold=Event.Hold.NONE,
-            ).values_list("pk", "dedup_key", "timestamp")
+        rows = Event.objects.filter(
+            workspace_id=workspace_id,
+            dedup_key__in=list(spans),
+            timestamp__gte=min(start for start, _ in spans.values()),
+            timestamp__lte=max(end for _, end in spans.values()),
+            hold=Event.Hold.NONE,
         )
+        return list(rows.values_list("pk", "dedup_key", "timestamp"))
     table = connection.ops.quote_name(Event._meta.db_table)
     params = [value for key, (start, end) in spans.items() for value in (key, start, end)]
     with connection.cursor() as cursor:
@@ -60,10 +59,11 @@ def storm_anchors(*, workspace_id: int, spans: dict[str, tuple[datetime, datetim
             "SELECT event.id, event.dedup_key, event.timestamp "  # noqa: S608 - a quoted name and placeholders
             f"FROM (VALUES {', '.join(['(%s, %s::timestamptz, %s::timestamptz)'] * len(spans))}) "
             "AS span (key, start_at, end_at) CROSS JOIN LATERAL ("
-            f"SELECT id, dedup_key, timestamp FROM {table} WHERE workspace_id = %s AND dedup_key = span.key "
+            f"SELECT id, dedup_key, timestamp, workspace_id FROM {table} WHERE dedup_key = span.key "
             "AND dedup_key <> '' AND (dedup_key, timestamp) >= (span.key, span.start_at) "
-            "AND (dedup_key, timestamp) <= (span.key, span.end_at) AND hold = %s OFFSET 0) AS event",
-            [*params, workspace_id, Event.Hold.NONE],
+            "AND (dedup_key, timestamp) <= (span.key, span.end_at) AND hold = %s OFFSET 0) AS event "
+            "WHERE event.workspace_id = %s",
+            [*params, Event.Hold.NONE, workspace_id],
         )
         return cursor.fetchall()
 

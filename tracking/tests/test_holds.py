@@ -18,6 +18,8 @@ from tracking.models import OrderSeen, PlannedEvent, TrackingPlan
 from tracking.selectors import storm_anchors
 from tracking.services import orders_release_unconfirmed, tracking_plan_ensure_default, tracking_plan_touch
 from tracking.tests.conftest import T0, at
+from workspaces.models import Source
+from workspaces.services import source_create, workspace_ensure
 
 CART = {"cart_id": "c-1", "product_id": "p-1", "sku": "S-1", "quantity": 2, "price": 14.5, "currency": "USD"}
 VIEW = {"product_id": "p-1", "sku": "S-1", "price": 14.5, "currency": "USD", "category": "coffee"}
@@ -267,31 +269,54 @@ def test_a_dedup_key_survives_integers_beyond_64_bits():
     assert dedup_key_for(fields) != dedup_key_for({**fields, "properties": {**CART, "quantity": 2**64 + 1}})
 
 
-def test_the_storm_lookup_reads_its_keys_index_even_on_a_table_never_analyzed(server_source):
-    # The workspace's timestamp index also answers "events in this window"; on a table without
-    # statistics (autovacuum behind, or off) the planner took it and read every event in the window.
-    if connection.vendor != "postgresql":
-        pytest.skip("a Postgres query plan")
-    window = timedelta(seconds=10)
+def stored_adds(source, count: int, *, prefix: str) -> None:
     Event.objects.bulk_create(
         Event(
-            id=f"e-{n:05}",
-            workspace_id=server_source.workspace_id,
-            source=server_source,
+            id=f"{prefix}-{n:05}",
+            workspace_id=source.workspace_id,
+            source=source,
             type="track",
             name="added_to_cart",
-            message_id=f"m-{n}",
-            dedup_key=f"{n:064}",  # as long as a digest
+            message_id=f"{prefix}-{n}",
+            dedup_key=f"{prefix}-{n:058}",  # as long as a digest
             received_at=T0,
             timestamp=T0,
         )
-        for n in range(20_000)
+        for n in range(count)
     )
-    spans = {f"{n:064}": (T0 - window, T0 + window) for n in range(0, 20_000, 200)}  # 100 keys, as a batch may
+
+
+@pytest.mark.parametrize("statistics", ["none", "older than the workspace"])
+def test_the_storm_lookup_reads_only_the_keys_index_whatever_the_statistics(server_source, statistics):
+    # With the workspace or a plain time window in the query, the planner took a workspace-led index
+    # whenever statistics lagged (a table never analyzed; a workspace newer than the last analyze) and
+    # read every event in the window, or of the workspace, once per request.
+    if connection.vendor != "postgresql":
+        pytest.skip("a Postgres query plan")
+    if statistics != "none":
+        other, _ = workspace_ensure(name="Older")
+        older, _ = source_create(workspace=other, name="older", kind=Source.Kind.SERVER)
+        stored_adds(older, 5_000, prefix="old")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE events_event")  # it knows nothing of the workspace's events below
+    stored_adds(server_source, 20_000, prefix="new")
+    keys = [f"new-{n:058}" for n in range(0, 20_000, 200)]  # 100 keys, as a batch may bring
+    window = timedelta(seconds=10)
     with CaptureQueriesContext(connection) as queries:
+        spans = dict.fromkeys(keys, (T0 - window, T0 + window))
         anchors = storm_anchors(workspace_id=server_source.workspace_id, spans=spans)
-    assert sorted(key for _, key, _ in anchors) == sorted(spans)
+    assert sorted(key for _, key, _ in anchors) == keys
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + queries.captured_queries[0]["sql"])
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert set(re.findall(r"Scan (?:using|on) (\w+)", plan)) == {"event_ws_dedup_idx"}, plan
+    tables_read = re.findall(r"(?:Index Scan using|Index Only Scan using|Bitmap Index Scan on|Seq Scan on) (\w+)", plan)
+    assert set(tables_read) == {"event_dedup_ts_idx"}, plan
+
+
+def test_the_storm_lookup_finds_only_the_workspaces_own_events(server_source):
+    other, _ = workspace_ensure(name="Other")
+    elsewhere, _ = source_create(workspace=other, name="elsewhere", kind=Source.Kind.SERVER)
+    stored_adds(elsewhere, 3, prefix="same")  # the same keys, at the same time, in another workspace
+    spans = {f"same-{0:058}": (T0, T0)}
+    assert storm_anchors(workspace_id=server_source.workspace_id, spans=spans) == []
+    assert len(storm_anchors(workspace_id=other.pk, spans=spans)) == 1

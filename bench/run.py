@@ -26,6 +26,7 @@ from bench.harness import (
     WORKER_CONCURRENCY,
     bench_env,
     database_reset,
+    sql,
 )
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -93,17 +94,25 @@ def main() -> None:
             rows += SUITES[name](env, Path(workdir))
             print(table(rows), flush=True)
             if not args.no_write and SCALE == 1:
-                results_write(rows, args.suites[: args.suites.index(name) + 1])  # what is measured is kept
+                results_write(rows, args.suites[: args.suites.index(name) + 1], env)  # what is measured is kept
 
 
-def results_write(rows: list[dict], suites: list[str]) -> None:
+def postgres(env: dict[str, str]) -> str:
+    """The server's version and the settings that change what the figures mean."""
+    names = ("server_version", "autovacuum", "synchronous_commit")
+    ((version, *settings),) = sql(env, f"SELECT {', '.join(['current_setting(%s)'] * len(names))}", *names)
+    described = ", ".join(f"{name} {value}" for name, value in zip(names[1:], settings, strict=True))
+    return f"Postgres {version} ({described})"
+
+
+def results_write(rows: list[dict], suites: list[str], env: dict[str, str]) -> None:
     RESULTS.write_text(
         "# Benchmark results\n\n"
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()} (`make bench`, suites: "
         f"{', '.join(suites)}).\n"
         f"Server: gunicorn, {GUNICORN_WORKERS} gthread workers x {GUNICORN_THREADS} threads; a forwarding Celery "
         f"worker (prefork, concurrency {WORKER_CONCURRENCY}), a maintenance worker (concurrency 1) and beat; "
-        "Postgres and Redis on the same machine; the Customer.io emulator; load from wrk (P1, P2) or "
+        f"{postgres(env)} and Redis on the same machine; the Customer.io emulator; load from wrk (P1, P2) or "
         "bench/load.py (P3, P4, P7) on loopback. Ratios compare with a baseline measured in the same run.\n\n"
         f"{table(rows)}\n\n{ANALYSIS.read_text() if ANALYSIS.exists() else ''}"
     )

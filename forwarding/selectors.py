@@ -1,5 +1,6 @@
 """Reads for forwarding."""
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from forwarding.models import Delivery
@@ -7,13 +8,22 @@ from workspaces.models import Workspace
 
 
 def workspaces_with_due_deliveries() -> list[int]:
-    """Workspaces (not paused) with a pending delivery whose time has come."""
+    """Workspaces (not paused) with a pending delivery whose time has come.
+
+    Asked per workspace, for its first due delivery (a correlated LIMIT 1, which the planner cannot turn
+    into a join), not as the distinct workspaces of every due delivery: during a backlog that read every
+    pending row at each sweep (200 ms per sweep with 100,000 pending in bench/ANALYSIS.md's P3); an
+    EXISTS did too, planned as a semi-join over all of them.
+    """
+    first_due = Delivery.objects.filter(
+        workspace_id=OuterRef("pk"), state=Delivery.State.PENDING, next_attempt_at__lte=timezone.now()
+    ).values("pk")[:1]
     return list(
-        Delivery.objects.filter(
-            state=Delivery.State.PENDING, next_attempt_at__lte=timezone.now(), workspace__forwarding_paused=False
-        )
-        .values_list("workspace_id", flat=True)
-        .distinct()
+        Workspace.objects.filter(forwarding_paused=False)
+        .annotate(first_due=Subquery(first_due))
+        .filter(first_due__isnull=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
 
 

@@ -1,5 +1,6 @@
 """Sending the outbox to the emulated Customer.io over real HTTP, in-process (no worker)."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -8,13 +9,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from forwarding.models import Delivery, DeliveryAttempt
-from forwarding.selectors import delivery_oldest_pending_id
+from forwarding.selectors import delivery_oldest_pending_id, workspaces_with_due_deliveries
 from forwarding.services import (
     deliveries_release_stuck,
     deliveries_replay,
     deliveries_send,
     delivery_claim_batch,
 )
+from workspaces.models import Workspace
+from workspaces.services import workspace_ensure
 
 SHOPPER = [
     ("/v1/page", {"anonymousId": "a-1", "name": "Home", "properties": {"url": "https://shop.example/"}}),
@@ -315,3 +318,45 @@ def test_the_admin_replays_a_dead_delivery(api, workspace, emulator, admin_clien
     drain(workspace)
     delivery.refresh_from_db()
     assert delivery.state == "delivered"
+
+
+def test_the_sweep_finds_each_workspace_with_something_due_in_one_query(api, workspace, django_assert_num_queries):
+    ingest(api, [("/v1/identify", {"userId": f"u-{n}"}) for n in range(3)])
+    later, _ = workspace_ensure(name="Later")
+    paused, _ = workspace_ensure(name="Paused")
+    idle, _ = workspace_ensure(name="Idle")
+    Workspace.objects.filter(pk=paused.pk).update(forwarding_paused=True)
+    for owner, due in ((later, timezone.now() + timedelta(hours=1)), (paused, timezone.now()), (idle, None)):
+        Delivery.objects.create(
+            workspace=owner,
+            lane="p:1",
+            kind="event",
+            request={},
+            state="pending" if due else "delivered",
+            next_attempt_at=due or timezone.now(),
+            created_at=timezone.now(),
+        )
+    with django_assert_num_queries(1):
+        assert workspaces_with_due_deliveries() == [workspace.pk]
+
+
+def test_the_sweep_reads_one_due_delivery_per_workspace_however_long_the_backlog(workspace):
+    if connection.vendor != "postgresql":
+        pytest.skip("a Postgres query plan")
+    now = timezone.now()
+    Delivery.objects.bulk_create(
+        Delivery(workspace=workspace, lane=f"p:{n}", kind="event", request={}, next_attempt_at=now, created_at=now)
+        for n in range(2_000)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert workspaces_with_due_deliveries() == [workspace.pk]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN ANALYZE " + queries.captured_queries[0]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    read = [
+        int(rows)
+        for line in plan.splitlines()
+        if "forwarding_delivery" in line or "delivery_" in line
+        for rows in re.findall(r"actual time=\S+ rows=(\d+)", line)
+    ]
+    assert read and max(read) <= 1, plan  # the sweep asked every pending row (200 ms with 100,000)

@@ -33,8 +33,9 @@ class Event(models.Model):
     # A ULID assigned at ingest: time-ordered, and reused as the Customer.io event `id` on every
     # delivery attempt so Customer.io de-duplicates retries.
     id = models.CharField(primary_key=True, max_length=26, editable=False)
-    # No index of their own: every index below starts with the workspace, the unique constraint with the
-    # source. Each index is one more entry per stored event (bench/ANALYSIS.md, P1).
+    # No index of their own: the indexes below that start with the workspace serve its look-ups (and a
+    # workspace's deletion), the unique constraint the source's. Each index is one more entry per stored
+    # event (bench/ANALYSIS.md, P1).
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="events", db_index=False)
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="events", db_index=False)
     type = models.CharField(max_length=8, choices=Type)

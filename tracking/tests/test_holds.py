@@ -309,8 +309,8 @@ def test_the_storm_lookup_reads_only_the_keys_index_whatever_the_statistics(serv
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + queries.captured_queries[0]["sql"])
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    tables_read = re.findall(r"(?:Index Scan using|Index Only Scan using|Bitmap Index Scan on|Seq Scan on) (\w+)", plan)
-    assert set(tables_read) == {"event_dedup_ts_idx"}, plan
+    scanned = re.findall(r"(?:Index Scan using|Index Only Scan using|Bitmap Index Scan on|Seq Scan on) (\w+)", plan)
+    assert set(scanned) == {"event_dedup_ts_idx"}, plan
 
 
 def test_the_storm_lookup_finds_only_the_workspaces_own_events(server_source):

@@ -16,6 +16,7 @@ from forwarding.services import (
     deliveries_send,
     delivery_claim_batch,
 )
+from tests.plans import query_plan
 from workspaces.models import Workspace
 from workspaces.services import workspace_ensure
 
@@ -178,8 +179,7 @@ def test_the_oldest_pending_lookup_cannot_walk_the_primary_key(api, workspace):
         cursor.execute("SET LOCAL enable_sort = off")
         with CaptureQueriesContext(connection) as queries:
             delivery_oldest_pending_id(workspace)
-        cursor.execute(f"EXPLAIN {queries[0]['sql']}")
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+        plan = query_plan(queries[0]["sql"])
         transaction.set_rollback(True)
     assert "forwarding_delivery_pkey" not in plan and "Sort" in plan, plan
 
@@ -350,9 +350,7 @@ def test_the_sweep_reads_one_due_delivery_per_workspace_however_long_the_backlog
     )
     with CaptureQueriesContext(connection) as queries:
         assert workspaces_with_due_deliveries() == [workspace.pk]
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN ANALYZE " + queries.captured_queries[0]["sql"])
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = query_plan(queries.captured_queries[0]["sql"], analyze=True)
     read = [
         int(rows)
         for line in plan.splitlines()

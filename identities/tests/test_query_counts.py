@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from identities.models import Identity, Person
 from identities.tests.lookups import live_people
+from tests.plans import query_plan
 from tracking.services import tracking_plan_ensure_default
 
 
@@ -65,8 +66,6 @@ def test_moving_last_seen_forward_compares_only_the_batchs_people_even_on_a_tabl
         assert api.post("/v1/batch", {"batch": batch}, format="json").status_code == 200
     assert Person.objects.filter(last_seen__gt=seen).count() == 20
     (update,) = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("UPDATE")]
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN ANALYZE " + update)  # runs it again: nothing left to move
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = query_plan(update, analyze=True)  # runs it again: nothing left to move
     compared = [int(count) for count in re.findall(r"Rows Removed by (?:Join )?Filter: (\d+)", plan)]
     assert sum(compared) <= 2_500 + 20 * 20, plan  # one pass over the table at most, then the batch

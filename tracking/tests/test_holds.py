@@ -13,6 +13,7 @@ from django.utils import timezone
 from conftest import SERVER_KEY
 from events.models import Event
 from forwarding.models import Delivery
+from tests.plans import query_plan
 from tracking.dedup import dedup_key_for
 from tracking.models import OrderSeen, PlannedEvent, TrackingPlan
 from tracking.selectors import storm_anchors
@@ -306,9 +307,7 @@ def test_the_storm_lookup_reads_only_the_keys_index_whatever_the_statistics(serv
         spans = dict.fromkeys(keys, (T0 - window, T0 + window))
         anchors = storm_anchors(workspace_id=server_source.workspace_id, spans=spans)
     assert sorted(key for _, key, _ in anchors) == keys
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + queries.captured_queries[0]["sql"])
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = query_plan(queries.captured_queries[0]["sql"])
     scanned = re.findall(r"(?:Index Scan using|Index Only Scan using|Bitmap Index Scan on|Seq Scan on) (\w+)", plan)
     assert set(scanned) == {"event_dedup_ts_idx"}, plan
 

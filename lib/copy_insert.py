@@ -1,10 +1,12 @@
-"""Bulk inserts for the ingest hot path: Postgres `COPY`, and bulk_create everywhere else.
+"""Bulk inserts for the ingest hot path: Postgres `COPY` or one plain `INSERT`, and bulk_create elsewhere.
 
 Django 5.2's bulk_create on Postgres binds each column as one array (`INSERT … SELECT * FROM UNNEST(…)`),
 and psycopg quotes every element of a text or JSON array in Python: for a batch of 1 KB events that
 quoting was a quarter of the request (bench/profile_ingest.py). `COPY` formats rows in psycopg's C
 code and is the database's own fastest way in (P1's baseline), so rows are copied into a temporary
 table shaped like the model's and moved with one `INSERT … SELECT`, which keeps `ON CONFLICT`.
+A few rows (a single message's event and outbox row) go in with one `INSERT … VALUES` instead, which
+answers which rows went in by `RETURNING` where bulk_create would need a second query to find out.
 """
 
 import functools
@@ -33,13 +35,28 @@ def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> set
     if not objs:
         return set() if ignore_conflicts else None
     model = type(objs[0])
-    if connection.vendor != "postgresql" or len(objs) < COPY_FROM_ROWS:
+    if connection.vendor != "postgresql":
         model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
         if not ignore_conflicts:
             return None
         return set(model.objects.filter(pk__in=[obj.pk for obj in objs]).values_list("pk", flat=True))
 
-    plan = _copy_plan(model, auto_pk=objs[0].pk is None, ignore_conflicts=ignore_conflicts)
+    plan = _insert_plan(model, auto_pk=objs[0].pk is None, ignore_conflicts=ignore_conflicts)
+    inserted = _values_insert(plan, objs) if len(objs) < COPY_FROM_ROWS else _copy_insert(plan, objs)
+    for obj in objs:  # as bulk_create leaves them
+        obj._state.adding, obj._state.db = False, connection.alias
+    return inserted if ignore_conflicts else None
+
+
+def _values_insert(plan: "_InsertPlan", objs: Sequence[Model]) -> set[Any]:
+    row = f"({', '.join(['%s'] * len(plan.prepare))})"
+    params = [prepare(obj) for obj in objs for prepare in plan.prepare]
+    with connection.cursor() as cursor:
+        cursor.execute(f"{plan.insert} {', '.join([row] * len(objs))}{plan.on_conflict}", params)
+        return {row[0] for row in cursor.fetchall()} if plan.on_conflict else set()
+
+
+def _copy_insert(plan: "_InsertPlan", objs: Sequence[Model]) -> set[Any]:
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         # Asked every time, not remembered: a rolled-back transaction takes a new table with it, and behind
         # a transaction-pooling proxy the next transaction may run on another server connection.
@@ -48,22 +65,21 @@ def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> set
             for ordinal, obj in enumerate(objs):
                 copy.write_row([*(prepare(obj) for prepare in plan.prepare), ordinal])
         cursor.execute(plan.move)
-        inserted = {row[0] for row in cursor.fetchall()} if ignore_conflicts else None
-    for obj in objs:  # as bulk_create leaves them
-        obj._state.adding, obj._state.db = False, connection.alias
-    return inserted
+        return {row[0] for row in cursor.fetchall()} if plan.on_conflict else set()
 
 
 @dataclass(frozen=True, slots=True)
-class _CopyPlan:
+class _InsertPlan:
     create: str  # the connection's staging table, if it has none yet
     copy: str
     move: str
+    insert: str  # `INSERT … VALUES` without its rows: for fewer rows than COPY_FROM_ROWS
+    on_conflict: str  # what follows the rows, in both: skip and return the rows that conflict, or nothing
     prepare: tuple[Callable[[Model], Any], ...]  # one per column: an instance → the value to copy
 
 
 @functools.cache
-def _copy_plan(model: type[Model], *, auto_pk: bool, ignore_conflicts: bool) -> _CopyPlan:
+def _insert_plan(model: type[Model], *, auto_pk: bool, ignore_conflicts: bool) -> _InsertPlan:
     """The statements and value preparers for one model, worked out once per process."""
     meta = model._meta
     fields = [field for field in meta.concrete_fields if not (auto_pk and field.primary_key)]
@@ -74,8 +90,7 @@ def _copy_plan(model: type[Model], *, auto_pk: bool, ignore_conflicts: bool) -> 
     # staging table of the new shape instead of copying into its old one.
     shape = zlib.crc32(";".join(f"{field.column} {field.db_type(connection)}" for field in fields).encode())
     staging = quote(f"seam_copy_{meta.db_table}_{shape:08x}")
-    conflicts = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-    returning = f" RETURNING {quote(meta.pk.column)}" if ignore_conflicts else ""
+    on_conflict = f" ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}" if ignore_conflicts else ""
     # Only quoted names from the model go into the statements' text; values travel through COPY.
     # The move empties the staging table in the same statement, so a failure rolls back the copied
     # rows with it and a second insert in the transaction starts empty; `seam_ord` keeps the rows'
@@ -83,12 +98,14 @@ def _copy_plan(model: type[Model], *, auto_pk: bool, ignore_conflicts: bool) -> 
     # it). ON COMMIT DELETE ROWS truncates the table's pages at commit: autovacuum never visits
     # temporary tables, so the rows the move deleted would otherwise stay as dead pages for the
     # connection's life and every later move would scan them (100 ms per insert after 3,000 inserts).
-    return _CopyPlan(
+    return _InsertPlan(
         create=f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "  # noqa: S608
         f"SELECT {columns}, 0 AS seam_ord FROM {table} WITH NO DATA",
         copy=f"COPY {staging} ({columns}, seam_ord) FROM STDIN",
         move=f"WITH moved AS (DELETE FROM {staging} RETURNING *) "  # noqa: S608
-        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM moved ORDER BY seam_ord{conflicts}{returning}",
+        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM moved ORDER BY seam_ord{on_conflict}",
+        insert=f"INSERT INTO {table} ({columns}) VALUES",
+        on_conflict=on_conflict,
         prepare=tuple(_preparer(field) for field in fields),
     )
 

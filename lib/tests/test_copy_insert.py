@@ -1,4 +1,5 @@
-"""rows_insert: COPY on Postgres, bulk_create on SQLite; the same rows, conflicts and order either way."""
+"""rows_insert: COPY or one INSERT on Postgres, bulk_create on SQLite; the same rows, conflicts and order
+whichever way."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,8 @@ pytestmark = pytest.mark.django_db
 
 AT = datetime(2026, 12, 4, 12, 30, 15, 123456, tzinfo=UTC)
 ROWS = COPY_FROM_ROWS + 5  # enough for COPY on Postgres
+# Both ways on Postgres: one INSERT … VALUES below COPY_FROM_ROWS rows, COPY from it on.
+SIZES = pytest.mark.parametrize("rows", [COPY_FROM_ROWS - 1, ROWS], ids=["values", "copy"])
 
 
 def event(server_source, n: int, **fields) -> Event:
@@ -31,11 +34,12 @@ def event(server_source, n: int, **fields) -> Event:
     )
 
 
-def test_it_stores_every_field_as_bulk_create_would(server_source):
-    events = [event(server_source, n, received_properties=None if n % 2 else {"was": n}) for n in range(ROWS)]
+@SIZES
+def test_it_stores_every_field_as_bulk_create_would(server_source, rows):
+    events = [event(server_source, n, received_properties=None if n % 2 else {"was": n}) for n in range(rows)]
     assert rows_insert(events) is None
     stored = {row.pk: row for row in Event.objects.all()}
-    assert len(stored) == ROWS
+    assert len(stored) == rows
     for original in events:
         row = stored[original.pk]
         for field in Event._meta.concrete_fields:
@@ -43,12 +47,13 @@ def test_it_stores_every_field_as_bulk_create_would(server_source):
         assert not original._state.adding
 
 
-def test_it_skips_conflicting_rows_and_answers_which_went_in(server_source):
-    rows_insert([event(server_source, n) for n in range(ROWS)])
-    again = [event(server_source, n) for n in range(5, 5 + ROWS)]  # m-5 … m-14 already stored
+@SIZES
+def test_it_skips_conflicting_rows_and_answers_which_went_in(server_source, rows):
+    rows_insert([event(server_source, n) for n in range(rows)])
+    again = [event(server_source, n) for n in range(5, 5 + rows)]  # all but the last 5 already stored
     inserted = rows_insert(again, ignore_conflicts=True)
-    assert inserted == {row.pk for row in again[ROWS - 5 :]}
-    assert Event.objects.count() == ROWS + 5
+    assert inserted == {row.pk for row in again[rows - 5 :]}
+    assert Event.objects.count() == rows + 5
 
 
 def delivery(workspace, name: str, **fields) -> Delivery:
@@ -63,8 +68,9 @@ def delivery(workspace, name: str, **fields) -> Delivery:
     )
 
 
-def test_generated_ids_rise_in_the_order_given(workspace):
-    names = [f"d-{n}" for n in reversed(range(ROWS))]
+@SIZES
+def test_generated_ids_rise_in_the_order_given(workspace, rows):
+    names = [f"d-{n}" for n in reversed(range(rows))]
     rows_insert([delivery(workspace, name) for name in names])
     assert [delivery.request["op"]["name"] for delivery in Delivery.objects.order_by("pk")] == names
 

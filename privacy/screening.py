@@ -14,6 +14,7 @@
 One query per request for the suppression list, one more only when something is dropped.
 """
 
+import functools
 import ipaddress
 from dataclasses import replace
 from datetime import datetime
@@ -61,14 +62,21 @@ def ip_truncate(value: object) -> str | None:
     """The network of an address (IPv4 /24, IPv6 /48) as an address; None when it is not an IP address."""
     if not isinstance(value, str):
         return None
+    return _network_address(value)
+
+
+# Cached: a browser's batch carries one address in every message, and a server's repeats its busiest
+# clients' (100 messages spent 3% of their batch here, building an ip_network per message).
+@functools.lru_cache(maxsize=4096)
+def _network_address(value: str) -> str | None:
     try:
         address = ipaddress.ip_address(value.strip())
     except ValueError:
         return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
-    prefix = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+    host_bits = address.max_prefixlen - (24 if address.version == 4 else 48)
+    return str(type(address)(int(address) >> host_bits << host_bits))
 
 
 def _ip_handled(context: dict, handling: str) -> dict:

@@ -130,20 +130,14 @@ def _ensure_identities(batch: _Batch, events: Sequence[Event], deciding: dict[st
         created = Person.objects.bulk_create(
             [_person_for_key(batch.workspace, key, *seen[key]) for key in missing], batch_size=500
         )
-        Identity.objects.bulk_create(
-            [
-                Identity(workspace=batch.workspace, kind=kind, value=value, person_id=person.pk)
-                for (kind, value), person in zip(missing, created, strict=True)
-            ],
-            batch_size=500,
-            # A concurrent request may claim the same id first: its person wins, ours is dropped.
-            ignore_conflicts=True,
-        )
-        winners = _identity_owners(batch.workspace, missing)
-        owners.update(winners)
-        losers = [person.pk for key, person in zip(missing, created, strict=True) if winners.get(key) != person.pk]
-        if losers:
-            Person.objects.filter(pk__in=losers).delete()
+        ours = dict(zip(missing, (person.pk for person in created), strict=True))
+        # A concurrent request may claim the same id first: its person wins, ours is dropped.
+        claimed = _identities_claim(batch.workspace, ours)
+        owners.update({key: person_id for key, person_id in ours.items() if key in claimed})
+        lost = [key for key in missing if key not in claimed]
+        if lost:
+            owners.update(_identity_owners(batch.workspace, lost))
+            Person.objects.filter(pk__in=[ours[key] for key in lost]).delete()
     created_ids = {person.pk for person in created} if missing else set()
     existing: dict[int, datetime] = {}
     for key, (_, last) in seen.items():
@@ -178,6 +172,40 @@ def _last_seen_advance(last_seen: dict[int, datetime]) -> None:
             f"AND {table}.{pk_column} IN ({', '.join(['%s'] * len(ids))}) AND {table}.{quote('suppression')} = %s",
             [*params, *ids, Person.Suppression.NONE],
         )
+
+
+def _identities_claim(workspace: Workspace, claims: dict[Key, int]) -> set[Key]:
+    """Insert each key's identity for its person, skipping those another request inserted first; returns
+    the keys this call inserted.
+
+    `ON CONFLICT DO NOTHING RETURNING` answers in the insert itself, so only a lost race costs a look-up
+    (bulk_create's ignore_conflicts says nothing of what it skipped). Either database: SQLite has both
+    clauses since 3.35. 500 keys per statement keep within SQLite's 32,766 parameters.
+    """
+    quote = connection.ops.quote_name
+    column = {
+        name: quote(Identity._meta.get_field(name).column)
+        for name in ("workspace", "kind", "value", "person", "created_at")  # the order of each row's values
+    }
+    created_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    items = list(claims.items())
+    claimed: set[Key] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), 500):
+            chunk = items[start : start + 500]
+            params = [
+                value
+                for (kind, identifier), person_id in chunk
+                for value in (workspace.pk, kind, identifier, person_id, created_at)
+            ]
+            cursor.execute(
+                f"INSERT INTO {quote(Identity._meta.db_table)} "  # noqa: S608 - quoted names and placeholders
+                f"({', '.join(column.values())}) VALUES {', '.join(['(%s, %s, %s, %s, %s)'] * len(chunk))} "
+                f"ON CONFLICT DO NOTHING RETURNING {column['kind']}, {column['value']}",
+                params,
+            )
+            claimed.update((kind, value) for kind, value in cursor.fetchall())
+    return claimed
 
 
 def _identity_owners(workspace: Workspace, keys: Iterable[Key]) -> dict[Key, int]:

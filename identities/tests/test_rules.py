@@ -283,6 +283,30 @@ def test_it_recovers_when_another_request_claimed_the_identity_first(ingest, wor
     assert live_people(workspace).count() == 1
 
 
+def test_a_batch_that_loses_an_identity_to_another_request_uses_the_winners_person(ingest, workspace, monkeypatch):
+    """Rule 9 on the bulk path: the batch looked up before a concurrent request's new visitor committed,
+    so it made a person of its own; its identity insert is skipped, the event goes to the winner's person
+    and the batch's person is removed."""
+    from identities import services
+
+    ingest.track("viewed", anonymousId="anon-1")
+    winner = by_anonymous(workspace, "anon-1")
+    real = services._identity_owners
+    calls = {"count": 0}
+
+    def stale_first_read(ws, keys):
+        calls["count"] += 1
+        return {} if calls["count"] == 1 else real(ws, keys)
+
+    monkeypatch.setattr(services, "_identity_owners", stale_first_read)
+    ingest.track("viewed again", anonymousId="anon-1")
+
+    assert calls["count"] == 2, "the lost identity was looked up once more"
+    assert list(live_people(workspace)) == [winner]
+    assert Person.objects.filter(workspace=workspace).count() == 1
+    assert person_events(person=winner).count() == 2
+
+
 def test_it_repoints_tombstones_straight_at_the_last_survivor(ingest, workspace):
     """Rule 10: A merged into B, then B into C: A points at C, and every identity of A finds C."""
     ingest.track("viewed", anonymousId="anon-a")

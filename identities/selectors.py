@@ -31,8 +31,15 @@ EMAIL_SHAPE_SQL = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
 
 
 def identifier_rules_for(*, workspace: Workspace) -> IdentifierRules:
-    """The workspace's rule 7 settings: its IdentityPolicy row, or the product's defaults."""
-    policy = IdentityPolicy.objects.filter(workspace=workspace).first()
+    """The workspace's rule 7 settings: its IdentityPolicy row, or the product's defaults.
+
+    Read with the workspace when it came with it (ingest's source lookup selects it), else asked now.
+    """
+    relation = Workspace.identity_policy.related
+    if relation.is_cached(workspace):
+        policy = relation.get_cached_value(workspace)  # None: the workspace has no row
+    else:
+        policy = IdentityPolicy.objects.filter(workspace=workspace).first()
     if policy is None:
         return IdentifierRules()
     values = set(DEFAULT_ILLEGAL_VALUES) if policy.use_default_blocklist else set()

@@ -15,14 +15,22 @@ from workspaces.models import Workspace
 _compiled: dict[int, CompiledPlan] = {}
 
 
-def tracking_plan_compiled(*, workspace_id: int) -> CompiledPlan | None:
+def tracking_plan_compiled(*, workspace: Workspace) -> CompiledPlan | None:
     """The workspace's plan as ingest applies it, or None when it has none yet.
 
-    One query when the cached copy is current (its pk and updated_at match), four to re-read it.
+    Whether this process's compiled copy is current (its pk and updated_at match) is read with the
+    workspace when it came with its plan (ingest's source lookup selects it), else asked in one query;
+    re-reading a changed plan takes four more.
     """
-    current = TrackingPlan.objects.filter(workspace_id=workspace_id).values_list("pk", "updated_at").first()
+    relation = Workspace.tracking_plan.related
+    plan = relation.get_cached_value(workspace, default=None)
+    if plan is not None:
+        current = (plan.pk, plan.updated_at)
+    else:  # not read with the workspace, or it had none then (ingest seeds the default and asks again)
+        current = TrackingPlan.objects.filter(workspace=workspace).values_list("pk", "updated_at").first()
     if current is None:
         return None
+    workspace_id = workspace.pk
     cached = _compiled.get(workspace_id)
     if cached is not None and (cached.plan_id, cached.updated_at) == current:
         return cached

@@ -55,13 +55,15 @@ def tracking_plan_ensure_default(*, workspace: Workspace) -> TrackingPlan:
         return plan
     try:
         with transaction.atomic():
-            plan = TrackingPlan.objects.create(workspace=workspace, updated_at=timezone.now())
+            # By id, not instance: create() would put the plan in the workspace's relation cache, where
+            # tracking_plan_compiled would find it even after a concurrent seed rolled it back.
+            plan = TrackingPlan.objects.create(workspace_id=workspace.pk, updated_at=timezone.now())
             default_plan_seed(
                 plan, planned_event=PlannedEvent, planned_property=PlannedProperty, property_alias=PropertyAlias
             )
     except IntegrityError:  # a concurrent request seeded it first
         plan = TrackingPlan.objects.get(workspace=workspace)
-    tracking_plan_compiled(workspace_id=workspace.pk)  # warm this process's cache for the ingest to come
+    tracking_plan_compiled(workspace=workspace)  # warm this process's cache for the ingest to come
     return plan
 
 
@@ -82,10 +84,10 @@ def tracking_plan_apply(*, workspace: Workspace, messages: Sequence[dict]) -> Co
     """
     if not any(fields["type"] == Event.Type.TRACK for fields in messages):
         return None
-    plan = tracking_plan_compiled(workspace_id=workspace.pk)
+    plan = tracking_plan_compiled(workspace=workspace)
     if plan is None:
         tracking_plan_ensure_default(workspace=workspace)
-        plan = tracking_plan_compiled(workspace_id=workspace.pk)
+        plan = tracking_plan_compiled(workspace=workspace)
     for fields in messages:
         plan_apply(plan, fields)
         key = dedup_key_for(fields) if fields["type"] == Event.Type.TRACK else ""

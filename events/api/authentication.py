@@ -14,6 +14,11 @@ from events.api.errors import ApiError
 from workspaces.models import Source
 from workspaces.selectors import source_get_by_write_key
 
+# What ingest reads of the workspace on every request, joined to the source's own read: the identity
+# policy (identities/selectors.py) and the tracking plan's version (tracking/selectors.py). A join, not
+# a cache: a revoked key or a changed policy takes effect on the next request.
+INGEST_READS = ("workspace__identity_policy", "workspace__tracking_plan")
+
 
 def write_key_from_header(authorization: str) -> str | None:
     """The key in an Authorization header; None when there is no header. Raises 401 when malformed."""
@@ -43,7 +48,7 @@ def source_authenticate(key: str | None) -> Source:
     """The source for a write key that may write now; 401 for a missing, unknown, revoked or disabled one."""
     if not key:
         raise _unauthorized("a write key is required (Basic, Bearer, or writeKey in the body)")
-    source = source_get_by_write_key(key)
+    source = source_get_by_write_key(key, with_related=INGEST_READS)
     if source is None:
         raise _unauthorized("the write key is unknown, revoked or disabled")
     return source

@@ -239,6 +239,19 @@ def test_it_applies_the_workspace_blocklist(ingest, workspace):
     assert by_user(workspace, "0") == by_anonymous(workspace, "anon-2")
 
 
+def test_the_policy_is_read_with_the_write_key_and_a_change_applies_to_the_next_request(ingest, workspace):
+    with CaptureQueriesContext(connection) as captured:
+        ingest.identify(userId="test-user", anonymousId="anon-1")
+    reads = [query["sql"] for query in captured.captured_queries if "identities_identitypolicy" in query["sql"]]
+    assert len(reads) == 1 and reads[0].startswith('SELECT "workspaces_source"'), reads
+    assert by_user(workspace, "test-user") == by_anonymous(workspace, "anon-1")
+
+    IdentityPolicy.objects.create(workspace=workspace, extra_blocked_values="test-user\n")
+    ingest.identify(userId="test-user", anonymousId="anon-2")
+
+    assert by_anonymous(workspace, "anon-2") != by_user(workspace, "test-user")
+
+
 def test_it_never_identifies_with_an_illegal_email(ingest, workspace):
     ingest.identify(anonymousId="anon-1", traits={"email": "undefined"})
     assert not by_anonymous(workspace, "anon-1").is_identified

@@ -29,20 +29,19 @@ from workspaces.models import Workspace
 FORWARDED_TYPES = (Event.Type.TRACK, Event.Type.PAGE, Event.Type.SCREEN)
 
 
-def deliveries_plan_events(*, workspace: Workspace, events: Sequence[Event], people: dict[str, int]) -> int:
-    """Outbox rows for freshly stored events, given each event's live person (event id → person id).
+def deliveries_plan_events(*, workspace: Workspace, events: Sequence[Event], people: dict[str, Person]) -> int:
+    """Outbox rows for freshly stored events, given each event's live person (event id → person).
 
     A few queries per batch, whatever its size. group and alias send nothing themselves: an alias
     becomes a Merge, planned by deliveries_plan_merge.
     """
-    persons = Person.objects.in_bulk(set(people.values()))
     identify_events = [event for event in events if event.type == Event.Type.IDENTIFY and event.pk in people]
     anonymous_owner = _anonymous_owners(workspace, identify_events)
     waits_for = _merged_away_lanes(identify_events)
     now = timezone.now()
     deliveries = []
     for event in events:
-        person = persons.get(people.get(event.pk))
+        person = people.get(event.pk)
         if person is None or event.type not in (*FORWARDED_TYPES, Event.Type.IDENTIFY):
             continue
         if event.hold:

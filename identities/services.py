@@ -67,8 +67,8 @@ class _Batch:
 # --- Ingest --------------------------------------------------------------------------------------
 
 
-def identity_resolve_events(*, workspace: Workspace, events: Sequence[Event]) -> dict[str, int]:
-    """Resolve freshly stored events to people, in the caller's transaction; returns event id → person id.
+def identity_resolve_events(*, workspace: Workspace, events: Sequence[Event]) -> dict[str, Person]:
+    """Resolve freshly stored events to people, in the caller's transaction; returns event id → live person.
 
     identify and alias apply the identity rules one by one, in message order. Every other event only
     needs its deciding identity to exist: those are found in one query and the missing ones created
@@ -104,18 +104,28 @@ def identity_resolve_events(*, workspace: Workspace, events: Sequence[Event]) ->
             _warn_illegal(batch, event, batch.warnings, fields=("user_id", "anonymous_id"))
         if key is not None:
             deciding[event.pk] = key
-    owners = _ensure_identities(batch, events, deciding)
+    owners, created = _ensure_identities(batch, events, deciding)
     if batch.warnings:
         IdentityWarning.objects.bulk_create(batch.warnings)
-    return {event_id: owners[key] for event_id, key in deciding.items() if key in owners}
+    # People created just now are as they were inserted; only those who existed are read (after the steps above).
+    wanted = {owners[key] for key in deciding.values() if key in owners}
+    people = {pk: created[pk] for pk in wanted & created.keys()}
+    if wanted - people.keys():
+        people.update(Person.objects.in_bulk(wanted - people.keys()))
+    return {event_id: people[owners[key]] for event_id, key in deciding.items() if key in owners}
 
 
 def _is_unverified(event: Event) -> bool:
     return event.type in (Event.Type.IDENTIFY, Event.Type.ALIAS) and UNVERIFIED_IDENTITY_FLAG in event.flags
 
 
-def _ensure_identities(batch: _Batch, events: Sequence[Event], deciding: dict[str, Key]) -> dict[Key, int]:
-    """Make sure each deciding identity has a person; move last_seen forward. A fixed number of queries."""
+def _ensure_identities(
+    batch: _Batch, events: Sequence[Event], deciding: dict[str, Key]
+) -> tuple[dict[Key, int], dict[int, Person]]:
+    """Make sure each deciding identity has a person; move last_seen forward. A fixed number of queries.
+
+    Returns each identity's owner (key → person id) and the people this call created (by id).
+    """
     seen: dict[Key, tuple[datetime, datetime]] = {}
     for event in events:
         key = deciding.get(event.pk)
@@ -123,9 +133,10 @@ def _ensure_identities(batch: _Batch, events: Sequence[Event], deciding: dict[st
             first, last = seen.get(key, (event.timestamp, event.timestamp))
             seen[key] = (min(first, event.timestamp), max(last, event.timestamp))
     if not seen:
-        return {}
+        return {}, {}
     owners = _identity_owners(batch.workspace, seen)
     missing = [key for key in seen if key not in owners]
+    kept: dict[int, Person] = {}  # the people created here whose identity was not taken meanwhile
     if missing:
         created = Person.objects.bulk_create(
             [_person_for_key(batch.workspace, key, *seen[key]) for key in missing], batch_size=500
@@ -138,15 +149,15 @@ def _ensure_identities(batch: _Batch, events: Sequence[Event], deciding: dict[st
         if lost:
             owners.update(_identity_owners(batch.workspace, lost))
             Person.objects.filter(pk__in=[ours[key] for key in lost]).delete()
-    created_ids = {person.pk for person in created} if missing else set()
+        kept = {person.pk: person for key, person in zip(missing, created, strict=True) if key in claimed}
     existing: dict[int, datetime] = {}
     for key, (_, last) in seen.items():
         person_id = owners.get(key)
-        if person_id is not None and person_id not in created_ids:
+        if person_id is not None and person_id not in kept:
             existing[person_id] = max(last, existing.get(person_id, last))
     if existing:
         _step_with_retry(batch, None, lambda batch, event, warnings: _last_seen_advance(existing))
-    return owners
+    return owners, kept
 
 
 def _last_seen_advance(last_seen: dict[int, datetime]) -> None:

@@ -321,7 +321,7 @@ def _order_release(order_pk: int, event_id: str, now: datetime) -> int:
         event.hold = Event.Hold.NONE
         person = event_person(event=event)
         if person is not None and deliveries_plan_events(
-            workspace=event.workspace, events=[event], people={event.pk: person.pk}
+            workspace=event.workspace, events=[event], people={event.pk: person}
         ):
             deliveries_nudge(workspace_id=event.workspace_id)
     logger.info("released unconfirmed browser order event %s", event_id)

@@ -10,10 +10,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from forwarding.models import Delivery
 from identities.models import Identity, Person
 from identities.tests.lookups import live_people
 from tests.plans import query_plan
 from tracking.services import tracking_plan_ensure_default
+
+PEOPLE_READ = 'SELECT "identities_person"'
 
 
 def anonymous_batch(size: int, prefix: str) -> list[dict]:
@@ -27,13 +30,27 @@ def test_it_resolves_an_anonymous_batch_of_new_visitors_in_bounded_queries(
     api, workspace, django_assert_max_num_queries
 ):
     tracking_plan_ensure_default(workspace=workspace)  # once per workspace; tracking/tests counts it
-    # + forwarding: people, outbox insert; + tracking: plan, types (and wider rows: one more INSERT chunk on SQLite)
+    # + forwarding: outbox insert; + tracking: types (and wider rows: one more INSERT chunk on SQLite)
     # + privacy: the suppression list
-    with django_assert_max_num_queries(19):
+    with django_assert_max_num_queries(15):
         response = api.post("/v1/batch", {"batch": anonymous_batch(100, "new")}, format="json")
     assert response.status_code == 200
     assert live_people(workspace).count() == 100
     assert Identity.objects.filter(workspace=workspace).count() == 100
+
+
+def test_the_people_a_batch_creates_are_not_read_back(api, workspace):
+    """Forwarding plans with the people resolution created; only people who existed before are read."""
+    with CaptureQueriesContext(connection) as captured:
+        response = api.post("/v1/batch", {"batch": anonymous_batch(20, "new")}, format="json")
+    assert response.status_code == 200
+    reads = [query["sql"] for query in captured.captured_queries if query["sql"].startswith(PEOPLE_READ)]
+    assert reads == []
+    assert Delivery.objects.filter(workspace=workspace).count() == 20
+
+    with CaptureQueriesContext(connection) as captured:
+        api.post("/v1/batch", {"batch": anonymous_batch(20, "new")}, format="json")
+    assert len([query for query in captured.captured_queries if query["sql"].startswith(PEOPLE_READ)]) == 1
 
 
 def test_it_resolves_an_anonymous_batch_of_known_visitors_in_bounded_queries(

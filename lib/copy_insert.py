@@ -30,7 +30,8 @@ def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> set
 
     With `ignore_conflicts`, a row that breaks a unique constraint is skipped, as with
     bulk_create(ignore_conflicts=True), and the answer is the set of primary keys that went in
-    (the instances must carry their primary keys). Without it, the answer is None.
+    (the instances must carry their primary keys). Without it, the answer is None, and instances
+    without a primary key get the one generated for them, as bulk_create leaves them.
     """
     if not objs:
         return set() if ignore_conflicts else None
@@ -41,22 +42,27 @@ def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> set
             return None
         return set(model.objects.filter(pk__in=[obj.pk for obj in objs]).values_list("pk", flat=True))
 
-    plan = _insert_plan(model, auto_pk=objs[0].pk is None, ignore_conflicts=ignore_conflicts)
-    inserted = _values_insert(plan, objs) if len(objs) < COPY_FROM_ROWS else _copy_insert(plan, objs)
+    auto_pk = objs[0].pk is None
+    plan = _insert_plan(model, auto_pk=auto_pk, ignore_conflicts=ignore_conflicts)
+    returned = _values_insert(plan, objs) if len(objs) < COPY_FROM_ROWS else _copy_insert(plan, objs)
+    if auto_pk and not ignore_conflicts:
+        # Generated ids rise in the rows' order (both statements insert in it), whatever order RETURNING lists them.
+        for obj, pk in zip(objs, sorted(returned), strict=True):
+            obj.pk = pk
     for obj in objs:  # as bulk_create leaves them
         obj._state.adding, obj._state.db = False, connection.alias
-    return inserted if ignore_conflicts else None
+    return set(returned) if ignore_conflicts else None
 
 
-def _values_insert(plan: "_InsertPlan", objs: Sequence[Model]) -> set[Any]:
+def _values_insert(plan: "_InsertPlan", objs: Sequence[Model]) -> list[Any]:
     row = f"({', '.join(['%s'] * len(plan.prepare))})"
     params = [prepare(obj) for obj in objs for prepare in plan.prepare]
     with connection.cursor() as cursor:
-        cursor.execute(f"{plan.insert} {', '.join([row] * len(objs))}{plan.on_conflict}", params)
-        return {row[0] for row in cursor.fetchall()} if plan.on_conflict else set()
+        cursor.execute(f"{plan.insert} {', '.join([row] * len(objs))}{plan.returning}", params)
+        return [row[0] for row in cursor.fetchall()] if plan.returning else []
 
 
-def _copy_insert(plan: "_InsertPlan", objs: Sequence[Model]) -> set[Any]:
+def _copy_insert(plan: "_InsertPlan", objs: Sequence[Model]) -> list[Any]:
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         # Asked every time, not remembered: a rolled-back transaction takes a new table with it, and behind
         # a transaction-pooling proxy the next transaction may run on another server connection.
@@ -65,7 +71,7 @@ def _copy_insert(plan: "_InsertPlan", objs: Sequence[Model]) -> set[Any]:
             for ordinal, obj in enumerate(objs):
                 copy.write_row([*(prepare(obj) for prepare in plan.prepare), ordinal])
         cursor.execute(plan.move)
-        return {row[0] for row in cursor.fetchall()} if plan.on_conflict else set()
+        return [row[0] for row in cursor.fetchall()] if plan.returning else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +80,7 @@ class _InsertPlan:
     copy: str
     move: str
     insert: str  # `INSERT … VALUES` without its rows: for fewer rows than COPY_FROM_ROWS
-    on_conflict: str  # what follows the rows, in both: skip and return the rows that conflict, or nothing
+    returning: str  # what follows the rows in both: skip conflicts and return what went in, return new ids, or ""
     prepare: tuple[Callable[[Model], Any], ...]  # one per column: an instance → the value to copy
 
 
@@ -90,7 +96,9 @@ def _insert_plan(model: type[Model], *, auto_pk: bool, ignore_conflicts: bool) -
     # staging table of the new shape instead of copying into its old one.
     shape = zlib.crc32(";".join(f"{field.column} {field.db_type(connection)}" for field in fields).encode())
     staging = quote(f"seam_copy_{meta.db_table}_{shape:08x}")
-    on_conflict = f" ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}" if ignore_conflicts else ""
+    returning = f" RETURNING {quote(meta.pk.column)}" if ignore_conflicts or auto_pk else ""
+    if ignore_conflicts:
+        returning = f" ON CONFLICT DO NOTHING{returning}"
     # Only quoted names from the model go into the statements' text; values travel through COPY.
     # The move empties the staging table in the same statement, so a failure rolls back the copied
     # rows with it and a second insert in the transaction starts empty; `seam_ord` keeps the rows'
@@ -103,9 +111,9 @@ def _insert_plan(model: type[Model], *, auto_pk: bool, ignore_conflicts: bool) -
         f"SELECT {columns}, 0 AS seam_ord FROM {table} WITH NO DATA",
         copy=f"COPY {staging} ({columns}, seam_ord) FROM STDIN",
         move=f"WITH moved AS (DELETE FROM {staging} RETURNING *) "  # noqa: S608
-        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM moved ORDER BY seam_ord{on_conflict}",
+        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM moved ORDER BY seam_ord{returning}",
         insert=f"INSERT INTO {table} ({columns}) VALUES",
-        on_conflict=on_conflict,
+        returning=returning,
         prepare=tuple(_preparer(field) for field in fields),
     )
 

@@ -75,6 +75,14 @@ def test_generated_ids_rise_in_the_order_given(workspace, rows):
     assert [delivery.request["op"]["name"] for delivery in Delivery.objects.order_by("pk")] == names
 
 
+@SIZES
+def test_instances_get_the_ids_generated_for_them(workspace, rows):
+    deliveries = [delivery(workspace, f"d-{n}") for n in range(rows)]
+    rows_insert(deliveries)
+    stored = dict(Delivery.objects.values_list("pk", "request"))
+    assert [stored[delivery.pk]["op"]["name"] for delivery in deliveries] == [f"d-{n}" for n in range(rows)]
+
+
 def test_two_inserts_in_one_transaction_each_insert_their_own_rows(server_source):
     with transaction.atomic():
         first = rows_insert([event(server_source, n) for n in range(ROWS)], ignore_conflicts=True)

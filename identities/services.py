@@ -32,6 +32,7 @@ from identities.normalize import (
     identifier_illegal_reason,
 )
 from identities.selectors import Key, event_deciding_key, identifier_rules_for
+from lib.copy_insert import rows_insert
 from workspaces.models import Workspace
 
 logger = logging.getLogger(__name__)
@@ -138,9 +139,8 @@ def _ensure_identities(
     missing = [key for key in seen if key not in owners]
     kept: dict[int, Person] = {}  # the people created here whose identity was not taken meanwhile
     if missing:
-        created = Person.objects.bulk_create(
-            [_person_for_key(batch.workspace, key, *seen[key]) for key in missing], batch_size=500
-        )
+        created = [_person_for_key(batch.workspace, key, *seen[key]) for key in missing]
+        rows_insert(created)  # COPY or one INSERT; each gets its id
         ours = dict(zip(missing, (person.pk for person in created), strict=True))
         # A concurrent request may claim the same id first: its person wins, ours is dropped.
         claimed = _identities_claim(batch.workspace, ours)

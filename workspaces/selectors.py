@@ -14,9 +14,11 @@ def source_get_by_write_key(key: str, *, with_related: Sequence[str] = ()) -> So
     """
     if not key or len(key) > 200:
         return None
-    source = (
-        Source.objects.select_related("workspace", *with_related).filter(write_key_hash=write_key_digest(key)).first()
-    )
-    if source is None or not source.accepts_writes:
+    try:
+        # get(), not first(): the digest is unique, and first() sorts by Source's ordering (a join and a sort).
+        source = Source.objects.select_related("workspace", *with_related).get(write_key_hash=write_key_digest(key))
+    except Source.DoesNotExist:
+        return None
+    if not source.accepts_writes:
         return None
     return source

@@ -11,6 +11,7 @@ from events.models import Event, RejectedMessage
 from forwarding.planning import deliveries_nudge, deliveries_plan_events
 from identities.services import identity_resolve_events
 from lib.copy_insert import rows_insert
+from lib.instances import instance_new
 from tracking.services import tracking_events_stored, tracking_plan_apply
 from workspaces.models import Source
 
@@ -36,11 +37,15 @@ def event_store_batch(*, source: Source, read: ReadMessages, received_at: dateti
         # No messageId: nothing to de-duplicate against, so the message gets one of its own.
         message_id = fields["message_id"] or f"seam-{event_id}"
         if message_id not in candidates:
-            candidates[message_id] = Event(
-                **{**fields, "message_id": message_id},
-                id=event_id,
-                workspace_id=source.workspace_id,
-                source_id=source.pk,
+            candidates[message_id] = instance_new(
+                Event,
+                {
+                    **fields,
+                    "message_id": message_id,
+                    "id": event_id,
+                    "workspace_id": source.workspace_id,
+                    "source_id": source.pk,
+                },
             )
     rejected = [
         RejectedMessage(

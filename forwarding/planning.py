@@ -24,6 +24,7 @@ from forwarding.payloads import (
 )
 from identities.models import Identity, Merge, Person
 from lib.copy_insert import rows_insert
+from lib.instances import instance_new
 from workspaces.models import Workspace
 
 FORWARDED_TYPES = (Event.Type.TRACK, Event.Type.PAGE, Event.Type.SCREEN)
@@ -166,17 +167,28 @@ def _v2(workspace: Workspace, person_id: int, kind: str, op: dict, now, merge: M
     return _delivery(workspace, person_id, kind, {"op": op}, now, merge=merge)
 
 
-def _delivery(workspace: Workspace, person_id: int, kind: str, request: dict, now, **causes) -> Delivery:
-    return Delivery(
-        workspace=workspace,
-        lane=lane_for(person_id),
-        kind=kind,
-        is_barrier=kind in Delivery.BARRIER_KINDS,
-        request=request,
-        next_attempt_at=now,
-        created_at=now,
-        **causes,
-    )
+def _delivery(
+    workspace: Workspace,
+    person_id: int,
+    kind: str,
+    request: dict,
+    now,
+    *,
+    event: Event | None = None,
+    merge: Merge | None = None,
+) -> Delivery:
+    values = {
+        "workspace_id": workspace.pk,
+        "lane": lane_for(person_id),
+        "kind": kind,
+        "is_barrier": kind in Delivery.BARRIER_KINDS,
+        "request": request,
+        "next_attempt_at": now,
+        "created_at": now,
+        "event_id": event.pk if event is not None else None,
+        "merge_id": merge.pk if merge is not None else None,
+    }
+    return instance_new(Delivery, values)
 
 
 def _anonymous_owners(workspace: Workspace, identify_events: list[Event]) -> dict[str, int]:

@@ -9,7 +9,6 @@ bench/ANALYSIS.md quotes it.
 """
 
 import argparse
-import base64
 import cProfile
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.profiling import django_ready, profile_print, statements_print
+from bench.profiling import django_ready, ingest_requests, profile_print, statements_print
 
 
 def main() -> None:
@@ -26,42 +25,10 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=20)
     args = parser.parse_args()
     django_ready()
-    import orjson
-    from django.conf import settings
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from bench.ingest import message
-    from bench.load import storefront_batch
-    from workspaces.models import Source
-    from workspaces.services import source_create, workspace_ensure
-
-    settings.ALLOWED_HOSTS = ["*"]
-    workspace, _ = workspace_ensure(name="Profile")
-    _, key = source_create(workspace=workspace, name="profile", kind=Source.Kind.SERVER)
-    client = Client()
-    auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
-    counter = iter(range(10**9))
-
-    def post(path: str, body: bytes) -> None:
-        response = client.post(
-            path,
-            data=body.replace(b"REQ", str(next(counter)).encode()),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=auth,
-        )
-        assert response.status_code == 200, response.content
-
-    cases = {
-        "/v1/batch (100 messages)": ("/v1/batch", orjson.dumps({"batch": [message(n) for n in range(100)]})),
-        # P4's and P7's load: known customers (messageIds and carts made unique per request below).
-        "/v1/batch (20 messages, as P4 sends)": (
-            "/v1/batch",
-            orjson.dumps({"batch": storefront_batch(0, 20, anonymous_share=0.05, prefix="REQ")}),
-        ),
-        "/v1/track (1 message)": ("/v1/track", orjson.dumps(message(0))),
-    }
+    post, cases = ingest_requests()
     for label, (path, body) in cases.items():
         for _ in range(3):
             post(path, body)  # warm

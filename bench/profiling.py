@@ -1,10 +1,12 @@
-"""What the in-process profilers (profile_ingest.py, profile_forwarding.py) share: a fresh bench database
-with Django set up in this process, and how a profile is printed."""
+"""What the in-process profilers (profile_ingest.py, profile_forwarding.py, instructions.py) share: a fresh
+bench database with Django set up in this process, the ingest requests they make, and how a profile is printed."""
 
+import base64
 import cProfile
 import os
 import pstats
 import sys
+from collections.abc import Callable
 
 from bench.harness import bench_env, database_reset, production_env
 
@@ -19,6 +21,47 @@ def django_ready() -> None:
     import django
 
     django.setup()
+
+
+def ingest_requests() -> tuple[Callable[[str, bytes], None], dict[str, tuple[str, bytes]]]:
+    """A poster (path, body → asserts 200) writing through the API in process, and the requests profiled:
+    label → (path, body). Each post replaces `REQ` in the body with a new number, so visitors and
+    carts differ between requests as real traffic does. Call after django_ready()."""
+    import orjson
+    from django.conf import settings
+    from django.test import Client
+
+    from bench.ingest import message
+    from bench.load import storefront_batch
+    from workspaces.models import Source
+    from workspaces.services import source_create, workspace_ensure
+
+    settings.ALLOWED_HOSTS = ["*"]
+    workspace, _ = workspace_ensure(name="Profile")
+    _, key = source_create(workspace=workspace, name="profile", kind=Source.Kind.SERVER)
+    client = Client()
+    auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+    counter = iter(range(10**9))
+
+    def post(path: str, body: bytes) -> None:
+        response = client.post(
+            path,
+            data=body.replace(b"REQ", str(next(counter)).encode()),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=auth,
+        )
+        assert response.status_code == 200, response.content
+
+    requests = {
+        "/v1/batch (100 messages)": ("/v1/batch", orjson.dumps({"batch": [message(n) for n in range(100)]})),
+        # P4's and P7's load: known customers (messageIds and carts made unique per request).
+        "/v1/batch (20 messages, as P4 sends)": (
+            "/v1/batch",
+            orjson.dumps({"batch": storefront_batch(0, 20, anonymous_share=0.05, prefix="REQ")}),
+        ),
+        "/v1/track (1 message)": ("/v1/track", orjson.dumps(message(0))),
+    }
+    return post, requests
 
 
 def statements_print(captured: list[dict], *, top: int = 8) -> None:

@@ -274,12 +274,11 @@ def test_it_merges_at_a_cost_that_does_not_grow_with_history(ingest, workspace):
     assert person_events(person=by_user(workspace, "long")).count() == 62
 
 
-def test_it_recovers_when_another_request_claimed_the_identity_first(ingest, workspace, monkeypatch):
-    """Rule 9, deterministically: the step read before a concurrent claim committed, then lost the insert."""
+def first_owner_read_stale(monkeypatch) -> dict[str, int]:
+    """From now on, the first identity-owner look-up answers as if a concurrent claim had not committed yet;
+    later ones read the database. Returns the look-ups' count, as it goes."""
     from identities import services
 
-    ingest.identify(userId="cust-1")
-    owner = by_user(workspace, "cust-1")
     real = services._identity_owners
     calls = {"count": 0}
 
@@ -288,6 +287,14 @@ def test_it_recovers_when_another_request_claimed_the_identity_first(ingest, wor
         return {} if calls["count"] == 1 else real(ws, keys)
 
     monkeypatch.setattr(services, "_identity_owners", stale_first_read)
+    return calls
+
+
+def test_it_recovers_when_another_request_claimed_the_identity_first(ingest, workspace, monkeypatch):
+    """Rule 9, deterministically: the step read before a concurrent claim committed, then lost the insert."""
+    ingest.identify(userId="cust-1")
+    owner = by_user(workspace, "cust-1")
+    calls = first_owner_read_stale(monkeypatch)
     ingest.identify(userId="cust-1", anonymousId="anon-1")
 
     assert calls["count"] > 2, "the step retried after its IntegrityError"
@@ -300,18 +307,9 @@ def test_a_batch_that_loses_an_identity_to_another_request_uses_the_winners_pers
     """Rule 9 on the bulk path: the batch looked up before a concurrent request's new visitor committed,
     so it made a person of its own; its identity insert is skipped, the event goes to the winner's person
     and the batch's person is removed."""
-    from identities import services
-
     ingest.track("viewed", anonymousId="anon-1")
     winner = by_anonymous(workspace, "anon-1")
-    real = services._identity_owners
-    calls = {"count": 0}
-
-    def stale_first_read(ws, keys):
-        calls["count"] += 1
-        return {} if calls["count"] == 1 else real(ws, keys)
-
-    monkeypatch.setattr(services, "_identity_owners", stale_first_read)
+    calls = first_owner_read_stale(monkeypatch)
     ingest.track("viewed again", anonymousId="anon-1")
 
     assert calls["count"] == 2, "the lost identity was looked up once more"

@@ -55,10 +55,10 @@ def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> set
 
 
 def _values_insert(plan: "_InsertPlan", objs: Sequence[Model]) -> list[Any]:
-    row = f"({', '.join(['%s'] * len(plan.prepare))})"
+    one_row = f"({', '.join(['%s'] * len(plan.prepare))})"
     params = [prepare(obj) for obj in objs for prepare in plan.prepare]
     with connection.cursor() as cursor:
-        cursor.execute(f"{plan.insert} {', '.join([row] * len(objs))}{plan.returning}", params)
+        cursor.execute(f"{plan.insert} {', '.join([one_row] * len(objs))}{plan.returning}", params)
         return [row[0] for row in cursor.fetchall()] if plan.returning else []
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import ROOT, VENV_BIN
+from bench.profiling import django_ready, ingest_poster, ingest_requests
 
 
 def main() -> None:
@@ -34,18 +35,12 @@ def main() -> None:
     if args.requests is not None:
         _post(args.label, args.requests)
         return
-    from bench.profiling import ingest_requests  # noqa: F401 - fail here, not under valgrind, if it cannot import
-
-    for label in LABELS:
+    for label in ingest_requests():
         if args.only and args.only not in label:
             continue
         few, many = (_counted(label, requests) for requests in (args.few, args.many))
         per_request = (many - few) / (args.many - args.few)
         print(f"{label}: {per_request / 1e6:.2f} million instructions per request")
-
-
-# The labels of bench/profiling.py's ingest_requests(), in its order.
-LABELS = ("/v1/batch (100 messages)", "/v1/batch (20 messages, as P4 sends)", "/v1/track (1 message)")
 
 
 def _counted(label: str, requests: int) -> int:
@@ -68,11 +63,9 @@ def _counted(label: str, requests: int) -> int:
 
 
 def _post(label: str, requests: int) -> None:
-    from bench.profiling import django_ready, ingest_requests
-
     django_ready()
-    post, cases = ingest_requests()
-    path, body = cases[label]
+    post = ingest_poster()
+    path, body = ingest_requests()[label]
     for _ in range(3):
         post(path, body)  # warm: first-request work (plan compilation, staging tables) stays out of the difference
     for _ in range(requests):

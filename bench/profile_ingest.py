@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.profiling import django_ready, ingest_requests, profile_print, statements_print
+from bench.profiling import django_ready, ingest_poster, ingest_requests, profile_print, statements_print
 
 
 def main() -> None:
@@ -28,8 +28,8 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    post, cases = ingest_requests()
-    for label, (path, body) in cases.items():
+    post = ingest_poster()
+    for label, (path, body) in ingest_requests().items():
         for _ in range(3):
             post(path, body)  # warm
         with CaptureQueriesContext(connection) as queries:

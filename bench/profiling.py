@@ -23,16 +23,31 @@ def django_ready() -> None:
     django.setup()
 
 
-def ingest_requests() -> tuple[Callable[[str, bytes], None], dict[str, tuple[str, bytes]]]:
-    """A poster (path, body → asserts 200) writing through the API in process, and the requests profiled:
-    label → (path, body). Each post replaces `REQ` in the body with a new number, so visitors and
-    carts differ between requests as real traffic does. Call after django_ready()."""
+def ingest_requests() -> dict[str, tuple[str, bytes]]:
+    """The ingest requests the profilers make: label → (path, body). No Django needed."""
     import orjson
-    from django.conf import settings
-    from django.test import Client
 
     from bench.ingest import message
     from bench.load import storefront_batch
+
+    return {
+        "/v1/batch (100 messages)": ("/v1/batch", orjson.dumps({"batch": [message(n) for n in range(100)]})),
+        # P4's and P7's load: known customers (messageIds and carts made unique per request).
+        "/v1/batch (20 messages, as P4 sends)": (
+            "/v1/batch",
+            orjson.dumps({"batch": storefront_batch(0, 20, anonymous_share=0.05, prefix="REQ")}),
+        ),
+        "/v1/track (1 message)": ("/v1/track", orjson.dumps(message(0))),
+    }
+
+
+def ingest_poster() -> Callable[[str, bytes], None]:
+    """post(path, body): writes through the API in process as a new source's key and asserts 200. Each post
+    replaces `REQ` in the body with a new number, so visitors and carts differ between requests as real
+    traffic does. Call after django_ready()."""
+    from django.conf import settings
+    from django.test import Client
+
     from workspaces.models import Source
     from workspaces.services import source_create, workspace_ensure
 
@@ -52,16 +67,7 @@ def ingest_requests() -> tuple[Callable[[str, bytes], None], dict[str, tuple[str
         )
         assert response.status_code == 200, response.content
 
-    requests = {
-        "/v1/batch (100 messages)": ("/v1/batch", orjson.dumps({"batch": [message(n) for n in range(100)]})),
-        # P4's and P7's load: known customers (messageIds and carts made unique per request).
-        "/v1/batch (20 messages, as P4 sends)": (
-            "/v1/batch",
-            orjson.dumps({"batch": storefront_batch(0, 20, anonymous_share=0.05, prefix="REQ")}),
-        ),
-        "/v1/track (1 message)": ("/v1/track", orjson.dumps(message(0))),
-    }
-    return post, requests
+    return post
 
 
 def statements_print(captured: list[dict], *, top: int = 8) -> None:

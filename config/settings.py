@@ -239,6 +239,9 @@ SEAM_MAX_BATCH_BYTES = env_int("SEAM_MAX_BATCH_BYTES", 500 * 1024)
 SEAM_MAX_BATCH_MESSAGES = env_int("SEAM_MAX_BATCH_MESSAGES", 2500)
 # A corrected timestamp further ahead of the receive time than this is clamped and flagged.
 SEAM_MAX_FUTURE_SECONDS = env_int("SEAM_MAX_FUTURE_SECONDS", 600)
+# Single messages arriving in one web process while a commit is in flight share the next one, up to this
+# many requests (events/services.py: event_store_grouped; 1 commits each alone).
+SEAM_INGEST_GROUP_MAX = env_int("SEAM_INGEST_GROUP_MAX", 64)
 # Ingest rate limits, requests per second with a burst (0 turns one off); see events/api/throttling.py.
 SEAM_INGEST_RATE_PER_IP = env_int("SEAM_INGEST_RATE_PER_IP", 100)
 SEAM_INGEST_BURST_PER_IP = env_int("SEAM_INGEST_BURST_PER_IP", 200)

@@ -19,7 +19,7 @@ from events.api.throttling import client_ip, throttle_ip, throttle_source
 from events.ingest.batch import messages_read
 from events.ingest.body import BodyRejected, body_read
 from events.ingest.messages import Envelope
-from events.services import event_store_batch
+from events.services import event_store_batch, event_store_grouped
 from privacy.screening import messages_screen
 from workspaces.models import Source
 from workspaces.selectors import source_get_by_write_key
@@ -65,7 +65,10 @@ class IngestView(APIView):
             message_type=self.message_type,
         )
         messages_screen(source=source, read=read, received_at=received_at)  # suppression, IPs, user hashes
-        event_store_batch(source=source, read=read, received_at=received_at)
+        if self.message_type is None:
+            event_store_batch(source=source, read=read, received_at=received_at)
+        else:  # a single message shares a commit with those arriving beside it; a batch fills its own
+            event_store_grouped(source=source, read=read, received_at=received_at)
         return self._respond(read)
 
     def _read_body(self, request: Request):

@@ -62,7 +62,7 @@ def busy(workspace, emulator, api, browser_source, admin_user, monkeypatch):
     api.post("/v1/track", b"{not json " + PAYLOAD_CANARY.encode(), content_type="application/json")
     Client().post("/v1/track", {"event": "x"}, headers={"Authorization": basic_auth(SERVER_KEY + "x")})
     with monkeypatch.context() as patch:  # a bug in the write path: logged with its traceback, as a 500
-        patch.setattr("events.api.views.event_store_batch", _broken)
+        patch.setattr("events.api.views.event_store_grouped", _broken)
         assert api.post("/v1/track", body, format="json").status_code == 500
     emulator.faults(error_rate=1.0, error_statuses=[500], seed=1)
     deliveries_send(workspace=workspace, time_budget=2)

@@ -220,14 +220,33 @@ def _identities_claim(workspace: Workspace, claims: dict[Key, int]) -> set[Key]:
 
 
 def _identity_owners(workspace: Workspace, keys: Iterable[Key]) -> dict[Key, int]:
-    by_kind: dict[str, list[str]] = {}
-    for kind, value in keys:
-        by_kind.setdefault(kind, []).append(value)
-    if not by_kind:
+    """(kind, value) → person id, for the keys that have an owner.
+
+    On Postgres each key is one probe of the unique index (workspace, kind, value), in a LATERAL subquery
+    that OFFSET 0 keeps apart. As `kind = … AND value IN (…)`, under statistics older than the table (a
+    table never analyzed, autovacuum behind) the planner took the index's (workspace, kind) prefix and
+    filtered every value: each request read all of a workspace's anonymous ids (bench/ANALYSIS.md).
+    """
+    keys = list(dict.fromkeys(keys))
+    if not keys:
         return {}
-    condition = reduce(or_, (Q(kind=kind, value__in=values) for kind, values in by_kind.items()))
-    rows = Identity.objects.filter(workspace=workspace).filter(condition).values_list("kind", "value", "person_id")
-    return {(kind, value): person_id for kind, value, person_id in rows}
+    if connection.vendor != "postgresql":
+        by_kind: dict[str, list[str]] = {}
+        for kind, value in keys:
+            by_kind.setdefault(kind, []).append(value)
+        condition = reduce(or_, (Q(kind=kind, value__in=values) for kind, values in by_kind.items()))
+        rows = Identity.objects.filter(workspace=workspace).filter(condition).values_list("kind", "value", "person_id")
+        return {(kind, value): person_id for kind, value, person_id in rows}
+    table = connection.ops.quote_name(Identity._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT key.kind, key.value, owner.person_id "  # noqa: S608 - a quoted name and placeholders
+            f"FROM (VALUES {', '.join(['(%s, %s)'] * len(keys))}) AS key (kind, value) CROSS JOIN LATERAL ("
+            f"SELECT person_id FROM {table} WHERE workspace_id = %s AND kind = key.kind AND value = key.value "
+            "OFFSET 0) AS owner",
+            [*(part for key in keys for part in key), workspace.pk],
+        )
+        return {(kind, value): person_id for kind, value, person_id in cursor.fetchall()}
 
 
 def _person_for_key(workspace: Workspace, key: Key, first_seen: datetime, last_seen: datetime) -> Person:

@@ -86,3 +86,28 @@ def test_moving_last_seen_forward_compares_only_the_batchs_people_even_on_a_tabl
     plan = query_plan(update, analyze=True)  # runs it again: nothing left to move
     compared = [int(count) for count in re.findall(r"Rows Removed by (?:Join )?Filter: (\d+)", plan)]
     assert sum(compared) <= 2_500 + 20 * 20, plan  # one pass over the table at most, then the batch
+
+
+def test_looking_up_a_batchs_identities_probes_each_one_even_on_a_table_never_analyzed(api, workspace):
+    # Without statistics, `kind = 'anonymous_id' AND value IN (…)` was planned as the unique index's
+    # (workspace, kind) prefix with every value a filter: each request read all of the workspace's anonymous
+    # ids (8 ms per single message with 30,000 of them under the benchmark's load; bench/ANALYSIS.md).
+    if connection.vendor != "postgresql":
+        pytest.skip("a Postgres query plan")
+    seen = datetime(2026, 1, 1, tzinfo=UTC)
+    people = Person.objects.bulk_create(
+        Person(workspace=workspace, first_seen=seen, last_seen=seen) for _ in range(3_000)
+    )
+    Identity.objects.bulk_create(
+        Identity(workspace=workspace, kind=Identity.Kind.ANONYMOUS_ID, value=f"old-{n}", person=person)
+        for n, person in enumerate(people)
+    )
+    batch = [*anonymous_batch(8, "new"), *anonymous_batch(2, "old")]
+    with CaptureQueriesContext(connection) as queries:
+        assert api.post("/v1/batch", {"batch": batch}, format="json").status_code == 200
+    (lookup,) = [query["sql"] for query in queries.captured_queries if "identities_identity" in query["sql"]
+                 and query["sql"].startswith("SELECT") and "person_id" in query["sql"]]  # fmt: skip
+    plan = query_plan(lookup, analyze=True)
+    removed = [int(count) for count in re.findall(r"Rows Removed by (?:Join )?Filter: (\d+)", plan)]
+    read = [int(rows) for rows in re.findall(r"Index (?:Only )?Scan .*actual time=\S+ rows=(\d+)", plan)]
+    assert sum(removed) == 0 and read and max(read) <= 10, plan

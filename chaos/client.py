@@ -1,4 +1,5 @@
-"""A client that behaves like the official server SDKs: batches, retries on 5xx, 429 and network errors.
+"""A client that behaves like the official server SDKs: batches (or, like the browser SDK, one message per
+request), retries on 5xx, 429 and network errors.
 
 It keeps a tally of every answer, and the messageIds of every batch that got a 200: those are the
 events Seam acknowledged, which the drill then looks for in the database and in the emulator.
@@ -62,11 +63,17 @@ def shopper_journey(shopper: int, events: int) -> list[dict]:
 
 
 class Sender(threading.Thread):
-    """Sends its shoppers' journeys in batches; each batch is retried until a 200 or the deadline."""
+    """Sends its shoppers' journeys in batches; each batch is retried until a 200 or the deadline.
+
+    With batch_size 0, each message goes alone to its own endpoint (/v1/track, /v1/identify, …), as the
+    browser SDK sends: what Seam stores in group commits (events/services.py: event_store_grouped).
+    """
 
     def __init__(self, *, url: str, write_key: str, journeys: list[list[dict]], batch_size: int, tally: Tally,
                  deadline: float, interval: float = 0.0) -> None:  # fmt: skip
         super().__init__(daemon=True)
+        self.base_url = url
+        self.single = batch_size == 0
         self.url = f"{url}/v1/batch"
         self.session = requests.Session()
         self.session.headers["Authorization"] = "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
@@ -81,10 +88,11 @@ class Sender(threading.Thread):
         # browsing usually reaches Seam a few batches before their identify.
         queue = [message for step in itertools.zip_longest(*self.journeys) for message in step if message]
         next_start = time.monotonic()
-        for start in range(0, len(queue), self.batch_size):
+        size = self.batch_size or 1
+        for start in range(0, len(queue), size):
             time.sleep(max(0.0, next_start - time.monotonic()))
             next_start = max(next_start, time.monotonic() - self.interval) + self.interval
-            if not self._send(queue[start : start + self.batch_size]):
+            if not self._send(queue[start : start + size]):
                 with self.tally.lock:
                     self.tally.gave_up += 1
 
@@ -93,7 +101,11 @@ class Sender(threading.Thread):
         while time.monotonic() < self.deadline:
             attempt += 1
             try:
-                response = self.session.post(self.url, json={"batch": batch}, timeout=30)
+                if self.single:
+                    url, body = f"{self.base_url}/v1/{batch[0]['type']}", batch[0]
+                else:
+                    url, body = self.url, {"batch": batch}
+                response = self.session.post(url, json=body, timeout=30)
             except requests.RequestException as error:
                 with self.tally.lock:
                     self.tally.errors[type(error).__name__] += 1

@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events-per-shopper", type=int, default=25)
     parser.add_argument("--senders", type=int, default=6, help="client threads")
     parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--single-senders", type=int, default=8,
+                        help="client threads sending a tenth of the shoppers one message per request")  # fmt: skip
     parser.add_argument("--rate", type=float, default=200, help="events per second, all clients together")
     parser.add_argument("--quick", action="store_true", help="one of each fault (the CI version)")
     parser.add_argument("--faulty-drain", type=float, default=90, help="seconds of faults after the clients finish")
@@ -138,13 +140,23 @@ class Drill:
         self._faults(BASELINE_FAULTS)
         # Leave time to drain and verify.
         send_deadline = self.deadline - min(300.0, max(60.0, 0.35 * self.options.deadline))
+        # A tenth of the shoppers come one message per request, at a tenth of the rate, from threads on one
+        # schedule: their requests arrive together, so the web workers' group commits fill. The rest in batches.
+        singles = self.options.single_senders
+        cut = len(journeys) // 10 if singles else 0
+        alone, batched = journeys[:cut], journeys[cut:]
         senders = [
-            Sender(url=self.stack.web_url, write_key=WRITE_KEY, journeys=journeys[n :: self.options.senders],
+            Sender(url=self.stack.web_url, write_key=WRITE_KEY, journeys=batched[n :: self.options.senders],
                    batch_size=self.options.batch_size, tally=self.tally, deadline=send_deadline,
                    interval=self.options.batch_size * self.options.senders / self.options.rate)
             for n in range(self.options.senders)
+        ] + [
+            Sender(url=self.stack.web_url, write_key=WRITE_KEY, journeys=alone[n::singles], batch_size=0,
+                   tally=self.tally, deadline=send_deadline, interval=singles * 10 / self.options.rate)
+            for n in range(singles if alone else 0)
         ]  # fmt: skip
-        _say(f"sending {total} events: {shoppers} shoppers from {len(senders)} clients, {self.flood_total} in a flood")
+        _say(f"sending {total} events: {shoppers} shoppers ({len(alone)} one message per request) from "
+             f"{len(senders)} clients, {self.flood_total} in a flood")  # fmt: skip
         sending_started = time.monotonic()
         for sender in senders:
             sender.start()

@@ -26,7 +26,7 @@ from events.models import RejectedMessage
 from identities.normalize import email_normalize
 from identities.services import UNVERIFIED_IDENTITY_FLAG
 from privacy.identifiers import identifier_digest
-from privacy.models import SuppressedIdentifier
+from privacy.selectors import suppressed_digests
 from workspaces.identity_verification import identity_hash_matches
 from workspaces.models import Source
 
@@ -127,11 +127,7 @@ def _drop_suppressed(source: Source, read: ReadMessages, received_at: datetime) 
     wanted = {digest for digests in per_message for digest in digests.values()}
     if not wanted:
         return 0
-    suppressed = set(
-        SuppressedIdentifier.objects.filter(workspace_id=source.workspace_id, digest__in=wanted).values_list(
-            "digest", flat=True
-        )
-    )
+    suppressed = suppressed_digests(workspace_id=source.workspace_id, digests=wanted)
     if not suppressed:
         return 0
     kept, dropped = [], []

@@ -5,8 +5,11 @@ and psycopg quotes every element of a text or JSON array in Python: for a batch 
 quoting was a quarter of the request (bench/profile_ingest.py). `COPY` formats rows in psycopg's C
 code and is the database's own fastest way in (P1's baseline), so rows are copied into a temporary
 table shaped like the model's and moved with one `INSERT … SELECT`, which keeps `ON CONFLICT`.
-A few rows (a single message's event and outbox row) go in with one `INSERT … VALUES` instead, which
-answers which rows went in by `RETURNING` where bulk_create would need a second query to find out.
+A few rows (a single message's event and outbox row, or a group commit's few) go in with one `INSERT`
+instead, which answers which rows went in by `RETURNING` where bulk_create would need a second query to
+find out. Its rows travel as one JSON parameter (`jsonb_populate_recordset`), encoded by orjson in C:
+as `VALUES (%s, …), …` psycopg parsed the statement in Python every time (it caches statements of at most
+50 parameters) and quoted each value, a sixth of a single message's CPU under a group commit's load.
 """
 
 import functools
@@ -14,6 +17,7 @@ import json
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -55,10 +59,15 @@ def rows_insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> set
 
 
 def _values_insert(plan: "_InsertPlan", objs: Sequence[Model]) -> list[Any]:
-    one_row = f"({', '.join(['%s'] * len(plan.prepare))})"
-    params = [prepare(obj) for obj in objs for prepare in plan.prepare]
+    if plan.as_json is not None:
+        rows = [{column: value(obj) for column, value in plan.as_json} for obj in objs]
+        statement, params = plan.insert_json, [_jsonb(rows)]
+    else:  # a field JSON cannot carry as it is: one placeholder per value
+        one_row = f"({', '.join(['%s'] * len(plan.prepare))})"
+        statement = f"{plan.insert} {', '.join([one_row] * len(objs))}{plan.returning}"
+        params = [prepare(obj) for obj in objs for prepare in plan.prepare]
     with connection.cursor() as cursor:
-        cursor.execute(f"{plan.insert} {', '.join([one_row] * len(objs))}{plan.returning}", params)
+        cursor.execute(statement, params)
         return [row[0] for row in cursor.fetchall()] if plan.returning else []
 
 
@@ -80,8 +89,10 @@ class _InsertPlan:
     copy: str
     move: str
     insert: str  # `INSERT … VALUES` without its rows: for fewer rows than COPY_FROM_ROWS
+    insert_json: str  # the same rows as one JSON array of objects, in order
     returning: str  # what follows the rows in both: skip conflicts and return what went in, return new ids, or ""
     prepare: tuple[Callable[[Model], Any], ...]  # one per column: an instance → the value to copy
+    as_json: tuple[tuple[str, Callable[[Model], Any]], ...] | None  # column → its JSON value; None: not all can
 
 
 @functools.cache
@@ -113,9 +124,30 @@ def _insert_plan(model: type[Model], *, auto_pk: bool, ignore_conflicts: bool) -
         move=f"WITH moved AS (DELETE FROM {staging} RETURNING *) "  # noqa: S608
         f"INSERT INTO {table} ({columns}) SELECT {columns} FROM moved ORDER BY seam_ord{returning}",
         insert=f"INSERT INTO {table} ({columns}) VALUES",
+        insert_json=f"INSERT INTO {table} ({columns}) SELECT {columns} "  # noqa: S608
+        f"FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) WITH ORDINALITY AS seam_row "
+        f"ORDER BY seam_row.ordinality{returning}",
         returning=returning,
         prepare=tuple(_preparer(field) for field in fields),
+        as_json=_json_values(fields),
     )
+
+
+def _json_values(fields: list[models.Field]) -> tuple[tuple[str, Callable[[Model], Any]], ...] | None:
+    """Each column's value as JSON carries it into jsonb_populate_recordset; None when a field's type may need
+    Django's conversion first. JSON's null is SQL NULL for every column, a JSONField's included (as Django
+    stores None), and timestamps go as ISO 8601 with their offset."""
+    values = []
+    for field in fields:
+        attname = field.attname
+        automatic = isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add)
+        if automatic and type(field) is models.DateTimeField:
+            values.append((field.column, lambda obj, field=field: field.pre_save(obj, True)))
+        elif type(field) in _AS_THEY_ARE or (type(field) is models.JSONField and field.encoder is None):
+            values.append((field.column, lambda obj, attname=attname: getattr(obj, attname)))
+        else:
+            return None
+    return tuple(values)
 
 
 def _preparer(field: models.Field) -> Callable[[Model], Any]:
@@ -159,4 +191,11 @@ def _json_dumps(value: Any) -> bytes | str:
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
     except (orjson.JSONEncodeError, TypeError):
-        return json.dumps(value)  # what orjson refuses (e.g. integers beyond 64 bits), as Django would
+        # What orjson refuses (e.g. integers beyond 64 bits), as Django would; timestamps as orjson writes them.
+        return json.dumps(value, default=_isoformat)
+
+
+def _isoformat(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

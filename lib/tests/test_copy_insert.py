@@ -1,15 +1,15 @@
 """rows_insert: COPY or one INSERT on Postgres, bulk_create on SQLite; the same rows, conflicts and order
 whichever way."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from ulid import ULID
 
 from events.models import Event
 from forwarding.models import Delivery
-from lib.copy_insert import COPY_FROM_ROWS, rows_insert
+from lib.copy_insert import COPY_FROM_ROWS, _json_values, rows_insert
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +81,29 @@ def test_instances_get_the_ids_generated_for_them(workspace, rows):
     rows_insert(deliveries)
     stored = dict(Delivery.objects.values_list("pk", "request"))
     assert [stored[delivery.pk]["op"]["name"] for delivery in deliveries] == [f"d-{n}" for n in range(rows)]
+
+
+@SIZES
+def test_what_orjson_refuses_and_timestamps_at_any_offset_are_stored_as_they_are(server_source, rows):
+    paris = timezone(timedelta(hours=1))
+    events = [event(server_source, n) for n in range(rows)]
+    for n, row in enumerate(events):
+        row.properties = {"beyond_64_bits": 2**70 + n}
+        row.timestamp = datetime(2026, 12, 4, 13, n, tzinfo=paris)
+    rows_insert(events)
+    stored = {row.pk: row for row in Event.objects.all()}
+    assert [stored[row.pk].properties["beyond_64_bits"] for row in events] == [2**70 + n for n in range(rows)]
+    assert [stored[row.pk].timestamp for row in events] == [row.timestamp for row in events]
+    assert stored[events[0].pk].timestamp == datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
+
+def test_only_fields_whose_values_json_carries_as_they_are_go_as_json():
+    price = models.DecimalField(max_digits=6, decimal_places=2)
+    price.set_attributes_from_name("price")
+    assert _json_values([price]) is None  # Django converts a Decimal first: one placeholder per value instead
+    assert [column for column, _ in _json_values(Event._meta.concrete_fields)] == [
+        field.column for field in Event._meta.concrete_fields
+    ]
 
 
 def test_two_inserts_in_one_transaction_each_insert_their_own_rows(server_source):

@@ -4,8 +4,9 @@
 
 Makes profile_ingest.py's requests in process (Django's test client, make bench's scratch Postgres
 database, reset first) under `valgrind --tool=callgrind`, twice per request kind: `few` and `many`
-requests after the same set-up. The difference over `many - few` is what one more request costs
-this Python process, in instructions: repeatable to a fraction of a percent where wall time here
+requests after the same set-up; and the same for a group commit of 8 single messages, stored by calling
+the services the view calls (a group cannot form in one thread). The difference over `many - few` is what
+one more request costs this Python process, in instructions: repeatable to a fraction of a percent where wall time here
 moves by tens of percent from one run to the next. Postgres's own work is not counted (it runs in
 its server). Compare commits by running this on each; bench/ANALYSIS.md quotes it. About 2 minutes
 for the single message and 6 for the 100-message batch (valgrind runs Python some 50 times slower).
@@ -21,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import ROOT, VENV_BIN
-from bench.profiling import django_ready, ingest_poster, ingest_requests
+from bench.profiling import GROUP_COMMIT, django_ready, group_storer, ingest_poster, ingest_requests
 
 
 def main() -> None:
@@ -35,7 +36,7 @@ def main() -> None:
     if args.requests is not None:
         _post(args.label, args.requests)
         return
-    for label in ingest_requests():
+    for label in [*ingest_requests(), GROUP_COMMIT]:
         if args.only and args.only not in label:
             continue
         few, many = (_counted(label, requests) for requests in (args.few, args.many))
@@ -64,12 +65,16 @@ def _counted(label: str, requests: int) -> int:
 
 def _post(label: str, requests: int) -> None:
     django_ready()
-    post = ingest_poster()
-    path, body = ingest_requests()[label]
+    if label == GROUP_COMMIT:
+        send = group_storer()
+    else:
+        post = ingest_poster()
+        path, body = ingest_requests()[label]
+        send = lambda: post(path, body)  # noqa: E731
     for _ in range(3):
-        post(path, body)  # warm: first-request work (plan compilation, staging tables) stays out of the difference
+        send()  # warm: first-request work (plan compilation, staging tables) stays out of the difference
     for _ in range(requests):
-        post(path, body)
+        send()
 
 
 if __name__ == "__main__":

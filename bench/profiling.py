@@ -7,6 +7,7 @@ import os
 import pstats
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 
 from bench.harness import bench_env, database_reset, production_env
 
@@ -68,6 +69,48 @@ def ingest_poster() -> Callable[[str, bytes], None]:
         assert response.status_code == 200, response.content
 
     return post
+
+
+GROUP_COMMIT = "group commit (8 single messages)"
+
+
+def group_storer(size: int = 8) -> Callable[[], None]:
+    """store(): `size` single messages (new visitors) read and screened as each request does, then stored in
+    one group commit, as a web worker's leader stores what queued behind it (events/services.py). The group
+    cannot form in one thread through the test client, so this calls the services the view calls.
+    Call after django_ready()."""
+    import orjson
+    from django.conf import settings
+    from django.utils import timezone
+
+    from bench.ingest import message
+    from events.ingest.batch import messages_read
+    from events.ingest.messages import Envelope
+    from events.services import events_received, events_store
+    from privacy.screening import messages_screen
+    from workspaces.models import Source
+    from workspaces.services import source_create, workspace_ensure
+
+    workspace, _ = workspace_ensure(name="Profile group")
+    source, _ = source_create(workspace=workspace, name="profile group", kind=Source.Kind.SERVER)
+    body = orjson.dumps(message(0))
+    counter = iter(range(10**9))
+
+    def store() -> None:
+        received = []
+        for _ in range(size):
+            now = timezone.now()
+            raw = orjson.loads(body.replace(b"REQ", str(next(counter)).encode()))
+            envelope = Envelope(received_at=now, max_future=timedelta(seconds=settings.SEAM_MAX_FUTURE_SECONDS))
+            read = messages_read(
+                [raw], envelope=envelope, max_message_bytes=settings.SEAM_MAX_MESSAGE_BYTES, in_batch=False,
+                message_type="track",
+            )  # fmt: skip
+            messages_screen(source=source, read=read, received_at=now)
+            received.append(events_received(source=source, read=read, received_at=now))
+        assert all(len(stored.stored) == 1 for stored in events_store(source=source, received=received))
+
+    return store
 
 
 def statements_print(captured: list[dict], *, top: int = 8) -> None:

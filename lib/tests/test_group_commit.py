@@ -72,41 +72,36 @@ def test_a_caller_alone_commits_at_once_in_its_own_thread():
     assert commit.threads == [threading.current_thread().name]
 
 
-def test_callers_arriving_during_a_commit_share_the_next_one_led_by_the_oldest():
-    commit = Recorder(hold_first=True)
-    callers = Callers(GroupCommit(commit, max_items=8))
+def queued_behind_a_held_commit(commit: Recorder, *, max_items: int, behind: list[str]) -> dict:
+    """ "a" leads and its commit is held open while `behind` queue one by one; then it is released.
+    What each caller saw."""
+    callers = Callers(GroupCommit(commit, max_items=max_items))
     callers.submit("a")
     assert commit.entered.wait(WAIT)
-    for count, item in enumerate(["b", "c", "d"], start=1):
+    for count, item in enumerate(behind, start=1):
         callers.submit(item, queued_behind=count)
     commit.release.set()
-    assert callers.joined() == {"a": None, "b": None, "c": None, "d": None}
+    return callers.joined()
+
+
+def test_callers_arriving_during_a_commit_share_the_next_one_led_by_the_oldest():
+    commit = Recorder(hold_first=True)
+    outcomes = queued_behind_a_held_commit(commit, max_items=8, behind=["b", "c", "d"])
+    assert outcomes == {"a": None, "b": None, "c": None, "d": None}
     assert commit.groups == [["a"], ["b", "c", "d"]]
     assert commit.threads == ["a", "b"]  # each leader commits in its own thread
 
 
 def test_a_group_holds_at_most_max_items_and_the_rest_follow_in_order():
     commit = Recorder(hold_first=True)
-    callers = Callers(GroupCommit(commit, max_items=2))
-    callers.submit("a")
-    assert commit.entered.wait(WAIT)
-    for count, item in enumerate(["b", "c", "d", "e", "f"], start=1):
-        callers.submit(item, queued_behind=count)
-    commit.release.set()
-    callers.joined()
+    queued_behind_a_held_commit(commit, max_items=2, behind=["b", "c", "d", "e", "f"])
     assert commit.groups == [["a"], ["b", "c"], ["d", "e"], ["f"]]
     assert commit.threads == ["a", "b", "d", "f"]
 
 
 def test_a_failed_group_is_committed_again_item_by_item_and_only_the_bad_item_fails():
     commit = Recorder(fail_with="bad", hold_first=True)
-    callers = Callers(GroupCommit(commit, max_items=8))
-    callers.submit("a")
-    assert commit.entered.wait(WAIT)
-    for count, item in enumerate(["b", "bad", "c"], start=1):
-        callers.submit(item, queued_behind=count)
-    commit.release.set()
-    outcomes = callers.joined()
+    outcomes = queued_behind_a_held_commit(commit, max_items=8, behind=["b", "bad", "c"])
     assert commit.groups == [["a"], ["b", "bad", "c"], ["b"], ["bad"], ["c"]]
     assert (outcomes["a"], outcomes["b"], outcomes["c"]) == (None, None, None)
     assert isinstance(outcomes["bad"], ValueError)

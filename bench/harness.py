@@ -28,11 +28,12 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
 # BENCH_SCALE=0.05 shrinks every benchmark's event counts and durations for a quick check of the machinery;
 # the figures that count (bench/RESULTS.md) are measured at 1.
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
-# The production-like server every HTTP benchmark uses (documented in bench/RESULTS.md): a worker per core,
-# and threads enough that single messages arriving together share a commit (events/services.py:
-# event_store_grouped); with 2 threads a worker had at most one other request to group with.
-GUNICORN_WORKERS = 2
-GUNICORN_THREADS = 16
+# The production-like server every HTTP benchmark uses (documented in bench/RESULTS.md). Threads enough that
+# single messages arriving together share a commit (events/services.py: event_store_grouped; with 2 a worker
+# had at most one other request to group with). Four workers, not one per core: with two, the bare view
+# (P2's baseline) served 1,700-1,900 requests/s against 4,200-4,500 with four, while Seam gained little.
+GUNICORN_WORKERS = 4
+GUNICORN_THREADS = 8
 
 
 def bench_env() -> dict[str, str]:

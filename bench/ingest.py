@@ -14,7 +14,7 @@ from bench.harness import SCALE, gunicorn, manage, wrk
 
 BATCH_SIZE = 100
 SECONDS = max(3, int(15 * SCALE))
-CONNECTIONS = 32  # concurrent clients: every server thread busy (bench/harness.py: 2 workers x 16 threads)
+CONNECTIONS = 32  # concurrent clients: every server thread busy (bench/harness.py: 4 workers x 8 threads)
 
 
 def message(n: int) -> dict:

@@ -14,6 +14,7 @@ as `VALUES (%s, …), …` psycopg parsed the statement in Python every time (it
 
 import functools
 import json
+import operator
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -134,19 +135,18 @@ def _insert_plan(model: type[Model], *, auto_pk: bool, ignore_conflicts: bool) -
 
 
 def _json_values(fields: list[models.Field]) -> tuple[tuple[str, Callable[[Model], Any]], ...] | None:
-    """Each column's value as JSON carries it into jsonb_populate_recordset; None when a field's type may need
+    """Each column's value as JSON carries it into jsonb_populate_recordset; None when a field's value needs
     Django's conversion first. JSON's null is SQL NULL for every column, a JSONField's included (as Django
     stores None), and timestamps go as ISO 8601 with their offset."""
     values = []
     for field in fields:
-        attname = field.attname
-        automatic = isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add)
-        if automatic and type(field) is models.DateTimeField:
-            values.append((field.column, lambda obj, field=field: field.pre_save(obj, True)))
-        elif type(field) in _AS_THEY_ARE or (type(field) is models.JSONField and field.encoder is None):
-            values.append((field.column, lambda obj, attname=attname: getattr(obj, attname)))
-        else:
+        kind = _value_kind(field)
+        if kind == "django":
             return None
+        if kind == "now":
+            values.append((field.column, lambda obj, field=field: field.pre_save(obj, True)))
+        else:
+            values.append((field.column, operator.attrgetter(field.attname)))
     return tuple(values)
 
 
@@ -156,13 +156,25 @@ def _preparer(field: models.Field) -> Callable[[Model], Any]:
     Plain columns are copied as they are (psycopg adapts them); JSON is encoded with orjson. Anything
     else (auto_now, custom fields) takes Django's own path.
     """
-    attname = field.attname
-    if type(field) is models.JSONField and field.encoder is None:
-        return lambda obj: _jsonb(getattr(obj, attname))
-    automatic = isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add)
-    if type(field) in _AS_THEY_ARE and not automatic:
-        return lambda obj: getattr(obj, attname)
+    kind = _value_kind(field)
+    if kind == "json":
+        get = operator.attrgetter(field.attname)
+        return lambda obj: _jsonb(get(obj))
+    if kind == "as_is":
+        return operator.attrgetter(field.attname)
     return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
+
+
+def _value_kind(field: models.Field) -> str:
+    """How a field's value leaves an instance: "json" (a JSONField's value, for orjson), "as_is" (a value psycopg
+    and JSON both carry unchanged), "now" (a plain auto_now/auto_now_add timestamp, which pre_save fills) or
+    "django" (a field that may convert: its own path)."""
+    if type(field) is models.JSONField and field.encoder is None:
+        return "json"
+    automatic = isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add)
+    if automatic:
+        return "now" if type(field) is models.DateTimeField else "django"
+    return "as_is" if type(field) in _AS_THEY_ARE else "django"
 
 
 # Exactly these field classes (not subclasses, which may convert): their values need no preparation.

@@ -33,6 +33,7 @@ from identities.normalize import (
 )
 from identities.selectors import Key, event_deciding_key, identifier_rules_for
 from lib.copy_insert import rows_insert
+from lib.probes import rows_by_keys
 from workspaces.models import Workspace
 
 logger = logging.getLogger(__name__)
@@ -220,33 +221,22 @@ def _identities_claim(workspace: Workspace, claims: dict[Key, int]) -> set[Key]:
 
 
 def _identity_owners(workspace: Workspace, keys: Iterable[Key]) -> dict[Key, int]:
-    """(kind, value) → person id, for the keys that have an owner.
-
-    On Postgres each key is one probe of the unique index (workspace, kind, value), in a LATERAL subquery
-    that OFFSET 0 keeps apart. As `kind = … AND value IN (…)`, under statistics older than the table (a
-    table never analyzed, autovacuum behind) the planner took the index's (workspace, kind) prefix and
-    filtered every value: each request read all of a workspace's anonymous ids (bench/ANALYSIS.md).
-    """
+    """(kind, value) → person id, for the keys that have an owner. On Postgres each key is one probe of the
+    unique index, whatever the statistics (lib/probes.py)."""
     keys = list(dict.fromkeys(keys))
     if not keys:
         return {}
-    if connection.vendor != "postgresql":
+    if connection.vendor == "postgresql":
+        rows = rows_by_keys(
+            Identity, workspace_id=workspace.pk, key_columns=("kind", "value"), keys=keys, columns=("person_id",)
+        )
+    else:
         by_kind: dict[str, list[str]] = {}
         for kind, value in keys:
             by_kind.setdefault(kind, []).append(value)
         condition = reduce(or_, (Q(kind=kind, value__in=values) for kind, values in by_kind.items()))
         rows = Identity.objects.filter(workspace=workspace).filter(condition).values_list("kind", "value", "person_id")
-        return {(kind, value): person_id for kind, value, person_id in rows}
-    table = connection.ops.quote_name(Identity._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT key.kind, key.value, owner.person_id "  # noqa: S608 - a quoted name and placeholders
-            f"FROM (VALUES {', '.join(['(%s, %s)'] * len(keys))}) AS key (kind, value) CROSS JOIN LATERAL ("
-            f"SELECT person_id FROM {table} WHERE workspace_id = %s AND kind = key.kind AND value = key.value "
-            "OFFSET 0) AS owner",
-            [*(part for key in keys for part in key), workspace.pk],
-        )
-        return {(kind, value): person_id for kind, value, person_id in cursor.fetchall()}
+    return {(kind, value): person_id for kind, value, person_id in rows}
 
 
 def _person_for_key(workspace: Workspace, key: Key, first_seen: datetime, last_seen: datetime) -> Person:

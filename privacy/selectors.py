@@ -7,6 +7,7 @@ from django.db import connection
 from identities.models import Person
 from identities.normalize import email_normalize
 from identities.selectors import SEAM_REFERENCE, person_get_by_any_identifier
+from lib.probes import rows_by_keys
 from privacy.identifiers import identifier_digest
 from privacy.models import SuppressedIdentifier
 from workspaces.models import Workspace
@@ -36,21 +37,15 @@ def suppressed_digests(*, workspace_id: int, digests: Collection[str]) -> set[st
     """Which of these identifier digests are on the workspace's suppression list: one query per ingest request.
 
     On Postgres a statement of fixed text, so psycopg parses it once per process and Django compiles nothing
-    (as an ORM `__in` query it was a tenth of a single message's CPU under gunicorn), each digest one probe
-    of the unique (workspace, digest) index in a LATERAL subquery that OFFSET 0 keeps apart: the form
-    identities' owners look-up needed against stale statistics (bench/ANALYSIS.md), so none can turn it
-    into a read of the whole list.
+    (as an ORM `__in` query it was a tenth of a single message's CPU under gunicorn), each digest one probe of
+    the unique (workspace, digest) index whatever the statistics (lib/probes.py).
     """
     if not digests:
         return set()
-    if connection.vendor != "postgresql":
-        rows = SuppressedIdentifier.objects.filter(workspace_id=workspace_id, digest__in=list(digests))
-        return set(rows.values_list("digest", flat=True))
-    table = connection.ops.quote_name(SuppressedIdentifier._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT key.digest FROM unnest(%s::text[]) AS key (digest) CROSS JOIN LATERAL ("  # noqa: S608
-            f"SELECT 1 FROM {table} WHERE workspace_id = %s AND digest = key.digest OFFSET 0) AS hit",
-            [list(digests), workspace_id],
+    if connection.vendor == "postgresql":
+        rows = rows_by_keys(
+            SuppressedIdentifier, workspace_id=workspace_id, key_columns=("digest",), keys=[(d,) for d in digests]
         )
-        return {digest for (digest,) in cursor.fetchall()}
+        return {digest for (digest,) in rows}
+    rows = SuppressedIdentifier.objects.filter(workspace_id=workspace_id, digest__in=list(digests))
+    return set(rows.values_list("digest", flat=True))

@@ -32,7 +32,8 @@ class DailyHealth(models.Model):
     Seam first saw them; deliveries on the day they were written to the outbox.
     """
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: daily_health_unique_day leads with it (tests/test_indexes.py).
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
     day = models.DateField()
     events = models.PositiveIntegerField(default=0)
     identified_events = models.PositiveIntegerField(default=0, help_text="events whose person is identified now")
@@ -66,7 +67,8 @@ class DailyHealth(models.Model):
 class EventVolume(models.Model):
     """Events of one name, type and source on one day: the volume chart, without scanning events."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: event_volume_unique_bucket leads with it (tests/test_indexes.py).
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
     day = models.DateField()
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
     type = models.CharField(max_length=8)
@@ -114,7 +116,8 @@ class AuditEntry(models.Model):
         IDENTITY_SECRET_ISSUED = "secret_issued", "Identity secret issued"
         ROLLUP_REFRESHED = "rollup_refreshed", "Figures recomputed"
 
-    workspace = models.ForeignKey(Workspace, null=True, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: audit_ws_created_idx leads with it (tests/test_indexes.py).
+    workspace = models.ForeignKey(Workspace, null=True, on_delete=models.CASCADE, related_name="+", db_index=False)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     # Kept beside the foreign key: the log still says who after the account is deleted.
     actor_username = models.CharField(max_length=150)

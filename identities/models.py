@@ -13,7 +13,8 @@ class Person(models.Model):
         SUPPRESSED = "suppressed"
         DELETED = "deleted"
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="people")
+    # No index of its own: the person_ws_… indexes lead with it (tests/test_indexes.py).
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="people", db_index=False)
     customer_id = models.CharField(
         max_length=MAX_ID_CHARS, blank=True, help_text="Customer.io `id`; blank for leads and anonymous people"
     )
@@ -72,10 +73,12 @@ class Identity(models.Model):
         USER_ID = "user_id"
         EMAIL = "email"
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="identities")
+    # No index of its own: identity_unique_value leads with it (tests/test_indexes.py).
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="identities", db_index=False)
     kind = models.CharField(max_length=12, choices=Kind)
     value = models.CharField(max_length=MAX_ID_CHARS, help_text="email: normalized; other kinds: as received")
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="identities")
+    # No index of its own: identity_person_kind_idx leads with it (tests/test_indexes.py).
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="identities", db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -103,7 +106,8 @@ class Merge(models.Model):
         EMAIL_MATCH = "email_match"
         MANUAL = "manual"
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="merges")
+    # No index of its own: merge_ws_created_idx leads with it (tests/test_indexes.py).
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="merges", db_index=False)
     survivor = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="merges_won")
     merged_away = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="merges_lost")
     reason = models.CharField(max_length=12, choices=Reason)
@@ -148,7 +152,8 @@ class IdentityWarning(models.Model):
         BLOCKED_IDENTITY = "blocked_identity"
         UNVERIFIED_IDENTITY = "unverified_identity"  # a browser identify without a valid user hash
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="identity_warnings")
+    # No index of its own: warning_ws_kind_created_idx leads with it (tests/test_indexes.py).
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="identity_warnings", db_index=False)
     kind = models.CharField(max_length=30, choices=Kind)
     values = models.JSONField(default=dict)
     event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -184,7 +189,10 @@ class IdentityPolicy(models.Model):
 class DuplicateDismissal(models.Model):
     """A reviewer's "not a duplicate" for a group; the group shows again only if someone new joins it."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="duplicate_dismissals")
+    # No index of its own: duplicate_dismissal_unique_key leads with it (tests/test_indexes.py).
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="duplicate_dismissals", db_index=False
+    )
     group_key = models.CharField(max_length=300, help_text="email:<folded email> or anonymous_id:<value>")
     person_ids = models.JSONField(default=list, help_text="the group's members when dismissed")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

@@ -13,7 +13,8 @@ class Erasure(models.Model):
         DELETE = "delete"  # Customer.io deletes the profile; a later call there would re-create it
         SUPPRESS = "suppress"  # Customer.io deletes the profile and blocks its identifiers
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="erasures")
+    # No index of its own: erasure_ws_created_idx leads with it (tests/test_indexes.py).
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="erasures", db_index=False)
     # The person row survives as an anonymized tombstone (no ids, email or traits), so this keeps its subject.
     person = models.ForeignKey(Person, null=True, on_delete=models.SET_NULL, related_name="erasures")
     action = models.CharField(max_length=10, choices=Action)
@@ -44,7 +45,10 @@ class SuppressedIdentifier(models.Model):
     Only a SHA-256 digest is kept, never the value: the list outlives the person's data.
     """
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="suppressed_identifiers")
+    # No index of its own: suppressed_identifier_unique leads with it (tests/test_indexes.py).
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="suppressed_identifiers", db_index=False
+    )
     digest = models.CharField(max_length=64)
     erasure = models.ForeignKey(Erasure, null=True, on_delete=models.SET_NULL, related_name="identifiers")
     created_at = models.DateTimeField(auto_now_add=True)

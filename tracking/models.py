@@ -43,7 +43,8 @@ class PlannedEvent(models.Model):
         ALLOW = "allow", "allow (forward; violations are flagged)"
         BLOCK = "block", "block (store, never forward)"
 
-    plan = models.ForeignKey(TrackingPlan, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: planned_event_unique_name leads with it (tests/test_indexes.py).
+    plan = models.ForeignKey(TrackingPlan, on_delete=models.CASCADE, related_name="events", db_index=False)
     name = models.CharField(max_length=MAX_NAME_CHARS, help_text="the canonical name, e.g. added_to_cart")
     mode = models.CharField(max_length=5, choices=Mode, default=Mode.ALLOW)
     aliases = models.TextField(
@@ -82,7 +83,8 @@ class PlannedProperty(models.Model):
         LOWER = "lower", "trim and lower-case"
         UPPER = "upper", "trim and upper-case"
 
-    event = models.ForeignKey(PlannedEvent, on_delete=models.CASCADE, related_name="properties")
+    # No index of its own: planned_property_unique_name leads with it (tests/test_indexes.py).
+    event = models.ForeignKey(PlannedEvent, on_delete=models.CASCADE, related_name="properties", db_index=False)
     name = models.CharField(max_length=MAX_PROPERTY_CHARS)
     type = models.CharField(max_length=7, choices=Type)
     required = models.BooleanField(default=True)
@@ -110,7 +112,8 @@ class PlannedProperty(models.Model):
 class PropertyAlias(models.Model):
     """A property name that arrives instead of the planned one (productId for product_id), renamed at ingest."""
 
-    plan = models.ForeignKey(TrackingPlan, on_delete=models.CASCADE, related_name="property_aliases")
+    # No index of its own: property_alias_unique_per_event leads with it (tests/test_indexes.py).
+    plan = models.ForeignKey(TrackingPlan, on_delete=models.CASCADE, related_name="property_aliases", db_index=False)
     alias = models.CharField(max_length=MAX_PROPERTY_CHARS, help_text="as received, exactly")
     name = models.CharField(max_length=MAX_PROPERTY_CHARS, help_text="the planned name")
     event = models.ForeignKey(
@@ -142,7 +145,8 @@ class PropertyType(models.Model):
     `last_seen_at` is refreshed at most hourly.
     """
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="property_types")
+    # No index of its own: property_type_unique leads with it (tests/test_indexes.py).
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="property_types", db_index=False)
     event_name = models.CharField(max_length=MAX_NAME_CHARS)
     property = models.CharField(max_length=MAX_PROPERTY_CHARS + 10, help_text="items[].sku for array items")
     type = models.CharField(max_length=7, help_text="string, number, boolean, array or object, as received")
@@ -169,7 +173,8 @@ class OrderSeen(models.Model):
     concurrent requests cannot both forward it.
     """
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="orders_seen")
+    # No index of its own: order_seen_unique leads with it (tests/test_indexes.py).
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="orders_seen", db_index=False)
     order_id = models.CharField(max_length=MAX_ID_CHARS)
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()

@@ -1,0 +1,84 @@
+"""Where an ingest request's machine time goes: CPU of gunicorn's processes, of Postgres's and the rest, per request.
+
+    .venv/bin/python bench/cpu_split.py [--seconds 20]
+
+Serves make bench's scratch database with the benchmark's gunicorn (bench/harness.py) and loads it with wrk as
+P1 and P2 do: a 100-message batch, one message (/v1/track) and the bare view. Around each wrk run it reads
+/proc: the CPU time of the gunicorn tree, of every `postgres` process and of the whole machine (the rest is
+wrk, Redis and everything else on it). Numbers move with the machine; the split between them is the point.
+bench/ANALYSIS.md quotes it.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import bench_env, database_reset, gunicorn, wrk
+from bench.ingest import BATCH_SIZE, CONNECTIONS, lua_script, message, source_key
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=20)
+    args = parser.parse_args()
+    env = bench_env()
+    database_reset(env)
+    key = source_key(env)
+    loads = {
+        f"/v1/batch ({BATCH_SIZE} messages)": ("/v1/batch", orjson.dumps({"batch": [message(n) for n in range(100)]})),
+        "/v1/track (1 message)": ("/v1/track", orjson.dumps(message(0))),
+        "bare view": ("/bench/bare", b"{}"),
+    }
+    print(f"| load | requests/s | ms of CPU per request: gunicorn | Postgres | rest | idle % |\n|{'---|' * 6}")
+    with gunicorn(env) as server, tempfile.TemporaryDirectory() as workdir:
+        for label, (path, body) in loads.items():
+            script = lua_script(Path(workdir) / "load.lua", key=key, body=body)
+            wrk(server.url + path, script, seconds=3, connections=CONNECTIONS)  # warm
+            web, database, (busy, idle) = _cpu(server.pids()), _cpu(_postgres_pids()), _machine()
+            result = wrk(server.url + path, script, seconds=args.seconds, connections=CONNECTIONS)
+            web, database = _cpu(server.pids()) - web, _cpu(_postgres_pids()) - database
+            busy, idle = _machine()[0] - busy, _machine()[1] - idle
+            per_request = 1000 / result.requests
+            print(
+                f"| {label} | {result.requests_per_second:,.0f} | {web * per_request:.2f} | "
+                f"{database * per_request:.2f} | {(busy - web - database) * per_request:.2f} | "
+                f"{idle / (busy + idle):.0%} |"
+            )
+
+
+def _cpu(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes (one that has gone counts 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def _postgres_pids() -> list[int]:
+    found = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout
+    return [int(pid) for pid in found.split()]
+
+
+def _machine() -> tuple[float, float]:
+    """CPU seconds of the whole machine, busy and idle (iowait counted idle)."""
+    with open("/proc/stat") as stat:
+        user, nice, system, idle, iowait, irq, softirq, steal = (int(n) for n in stat.readline().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / TICKS, (idle + iowait) / TICKS
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,6 @@
 """Where an ingest request's machine time goes: CPU of gunicorn's processes, of Postgres's and the rest, per request.
 
-    .venv/bin/python bench/cpu_split.py [--seconds 20]
+    .venv/bin/python bench/cpu_split.py [--seconds 20] [--connections 32] [--only batch]
 
 Serves make bench's scratch database with the benchmark's gunicorn (bench/harness.py) and loads it with wrk as
 P1 and P2 do: a 100-message batch, one message (/v1/track) and the bare view. Around each wrk run it reads
@@ -29,6 +29,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=CONNECTIONS, help="wrk's clients (P1's and P2's: 32)")
+    parser.add_argument("--only", help="the loads whose label contains this (e.g. batch)")
     args = parser.parse_args()
     env = bench_env()
     database_reset(env)
@@ -41,10 +43,12 @@ def main() -> None:
     print(f"| load | requests/s | ms of CPU per request: gunicorn | Postgres | rest | idle % |\n|{'---|' * 6}")
     with gunicorn(env) as server, tempfile.TemporaryDirectory() as workdir:
         for label, (path, body) in loads.items():
+            if args.only and args.only not in label:
+                continue
             script = lua_script(Path(workdir) / "load.lua", key=key, body=body)
-            wrk(server.url + path, script, seconds=3, connections=CONNECTIONS)  # warm
+            wrk(server.url + path, script, seconds=3, connections=args.connections)  # warm
             web, database, (busy, idle) = _cpu(server.pids()), _cpu(_postgres_pids()), _machine()
-            result = wrk(server.url + path, script, seconds=args.seconds, connections=CONNECTIONS)
+            result = wrk(server.url + path, script, seconds=args.seconds, connections=args.connections)
             web, database = _cpu(server.pids()) - web, _cpu(_postgres_pids()) - database
             busy, idle = _machine()[0] - busy, _machine()[1] - idle
             per_request = 1000 / result.requests

@@ -13,16 +13,41 @@ def _concurrently(schema_editor) -> dict:
     return {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
 
 
+def _index_swap(schema_editor, model, *, build: models.Index, drop: models.Index) -> None:
+    """Build one index, then drop the other; safe to run again after a run that failed half-way.
+
+    A CREATE INDEX CONCURRENTLY that fails (a cancel, a deadlock, a lost connection) leaves its index
+    behind, INVALID: unused by reads, still written by every insert, and in the way of the next attempt
+    ("already exists"). Such a leftover is dropped and built again; a valid one is kept, and an index
+    already dropped is not dropped twice.
+    """
+    state = _index_state(schema_editor, model._meta.db_table, build.name)
+    if state == "invalid":
+        schema_editor.remove_index(model, build, **_concurrently(schema_editor))
+    if state != "valid":
+        schema_editor.add_index(model, build, **_concurrently(schema_editor))
+    if _index_state(schema_editor, model._meta.db_table, drop.name) is not None:
+        schema_editor.remove_index(model, drop, **_concurrently(schema_editor))
+
+
+def _index_state(schema_editor, table: str, name: str) -> str | None:
+    """'valid', 'invalid' (a failed concurrent build's leftover, Postgres only) or None (no such index)."""
+    with schema_editor.connection.cursor() as cursor:
+        constraints = schema_editor.connection.introspection.get_constraints(cursor, table)
+        if name not in constraints:
+            return None
+        if schema_editor.connection.vendor != "postgresql":
+            return "valid"
+        cursor.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [name])
+        return "valid" if cursor.fetchone()[0] else "invalid"
+
+
 def index_by_key(apps, schema_editor):
-    event = apps.get_model("events", "Event")
-    schema_editor.add_index(event, NEW, **_concurrently(schema_editor))
-    schema_editor.remove_index(event, OLD, **_concurrently(schema_editor))
+    _index_swap(schema_editor, apps.get_model("events", "Event"), build=NEW, drop=OLD)
 
 
 def index_by_workspace(apps, schema_editor):
-    event = apps.get_model("events", "Event")
-    schema_editor.add_index(event, OLD, **_concurrently(schema_editor))
-    schema_editor.remove_index(event, NEW, **_concurrently(schema_editor))
+    _index_swap(schema_editor, apps.get_model("events", "Event"), build=OLD, drop=NEW)
 
 
 class Migration(migrations.Migration):

@@ -40,6 +40,7 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.roots = {"web": web_pid, "worker": worker_pid}
         self.peak = dict.fromkeys(self.roots, 0)
+        self.samples: list[dict[str, int]] = []  # one a second: the shape of the growth, not just its top
         self.stopping = threading.Event()
 
     def sample(self) -> dict[str, int]:
@@ -47,8 +48,15 @@ class Sampler(threading.Thread):
 
     def run(self) -> None:
         while not self.stopping.wait(1.0):
-            for name, rss in self.sample().items():
+            sample = self.sample()
+            self.samples.append(sample)
+            for name, rss in sample.items():
                 self.peak[name] = max(self.peak[name], rss)
+
+    def quarters(self, name: str) -> list[int]:
+        """RSS at the end of each quarter of the run: a leak climbs in all four, a warm-up levels off."""
+        samples = self.samples or [self.sample()]
+        return [samples[max(0, len(samples) * quarter // 4 - 1)][name] for quarter in (1, 2, 3, 4)]
 
 
 def run(env: dict, workdir: Path) -> list[dict]:
@@ -87,7 +95,9 @@ def run(env: dict, workdir: Path) -> list[dict]:
                 "baseline": start[name] / 2**20,
                 "target": f"<= {TARGET_GROWTH:.2f}",
                 "ok": growth <= TARGET_GROWTH and drained,
-                "note": f"at the end {end[name] / 2**20:,.0f} MiB; {stored:,} events stored with the warm-up, "
+                "note": f"at the end {end[name] / 2**20:,.0f} MiB (by quarter of the run: "
+                f"{' → '.join(f'{rss / 2**20:,.0f}' for rss in sampler.quarters(name))}); "
+                f"{stored:,} events stored with the warm-up, "
                 f"the {EVENTS:,} in {ingest_seconds:.0f} s "
                 f"({load.failures} failed requests), {delivered:,} delivered by {forward_seconds:.0f} s"
                 f"{'' if drained else ' (NOT drained)'}",

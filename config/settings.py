@@ -120,6 +120,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not :memory:, so a test's Celery worker or server process sees the same database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-seam.sqlite3")}
+elif (prepare_threshold := env_int("DATABASE_PREPARE_THRESHOLD", 5)) > 0:
+    # Postgres binds the parameters (psycopg no longer quotes them into the text), and a statement run that many
+    # times on a connection is prepared there: parsed and planned once. Ingest runs the same dozen statements
+    # for every message; planning the write-key look-up alone cost ten times running it (bench/ANALYSIS.md).
+    # DATABASE_PREPARE_THRESHOLD=0 for a transaction-pooling proxy that cannot carry prepared statements.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=prepare_threshold)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, Celery and cache ------------------------------------------------------------------

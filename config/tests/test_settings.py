@@ -5,7 +5,9 @@ import secrets
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
+from django.db import connection
 
 PRODUCTION = {
     "DEBUG": "0",
@@ -47,3 +49,27 @@ def test_it_refuses_a_malformed_boolean():
     result = manage("check", env={**PRODUCTION, "DEBUG": "maybe"})
     assert result.returncode != 0
     assert "DEBUG must be a boolean" in result.stderr
+
+
+@pytest.mark.django_db
+def test_on_postgres_a_statement_run_five_times_on_a_connection_is_prepared_there(api):
+    """The write-key look-up every ingest request makes is planned once per connection, not per request."""
+    if connection.vendor != "postgresql" or not connection.settings_dict["OPTIONS"].get("prepare_threshold"):
+        pytest.skip("Postgres's prepared statements (on unless DATABASE_PREPARE_THRESHOLD=0)")
+    for _ in range(6):
+        assert api.post("/v1/track", {"event": "Viewed", "anonymousId": "a"}, format="json").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any('FROM "workspaces_source"' in statement and "write_key_hash" in statement for statement in prepared)
+
+
+def test_prepared_statements_can_be_turned_off_for_a_proxy_that_cannot_carry_them():
+    code = "from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS', {}))"
+    env = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/seam?sslmode=prefer", "DEBUG": "1"}
+    env["DATABASE_PREPARE_THRESHOLD"] = ""  # the default
+    on = manage("shell", "-c", code, env=env)
+    off = manage("shell", "-c", code, env={**env, "DATABASE_PREPARE_THRESHOLD": "0"})
+    assert "'prepare_threshold': 5" in on.stdout and "'server_side_binding': True" in on.stdout, on.stderr
+    assert "'sslmode': 'prefer'" in on.stdout  # the URL's own options are kept
+    assert "prepare_threshold" not in off.stdout and "'sslmode': 'prefer'" in off.stdout, off.stderr

@@ -3,9 +3,10 @@
 As `kind = … AND value IN (…)` the planner chooses how to read, and under statistics older than the table
 (never analyzed, autovacuum behind) it read identities by the unique index's (workspace, kind) prefix and
 filtered every value: all of a workspace's anonymous ids, per request (bench/ANALYSIS.md). Here each key is a
-LATERAL subquery that OFFSET 0 keeps apart, every column of the key an equality, so only the index on
-(workspace, key columns) can answer it; and the keys travel as one text array per column, so the statement's
-text is fixed and psycopg parses it once per process.
+LATERAL subquery that OFFSET 0 keeps apart, every column of the key an equality, so the index on
+(workspace, key columns) answers it, provided no index on the workspace alone is there to be chosen instead (one
+was, Django's own for the foreign key: tests/test_indexes.py keeps such indexes out). The keys travel as one
+text array per column, so the statement's text is fixed: psycopg parses it once, and Postgres prepares it.
 """
 
 import functools

@@ -35,8 +35,9 @@ def main() -> None:
     env = bench_env()
     database_reset(env)
     key = source_key(env)
+    batch = orjson.dumps({"batch": [message(n) for n in range(BATCH_SIZE)]})
     loads = {
-        f"/v1/batch ({BATCH_SIZE} messages)": ("/v1/batch", orjson.dumps({"batch": [message(n) for n in range(100)]})),
+        f"/v1/batch ({BATCH_SIZE} messages)": ("/v1/batch", batch),
         "/v1/track (1 message)": ("/v1/track", orjson.dumps(message(0))),
         "bare view": ("/bench/bare", b"{}"),
     }
@@ -50,7 +51,8 @@ def main() -> None:
             web, database, (busy, idle) = _cpu(server.pids()), _cpu(_postgres_pids()), _machine()
             result = wrk(server.url + path, script, seconds=args.seconds, connections=args.connections)
             web, database = _cpu(server.pids()) - web, _cpu(_postgres_pids()) - database
-            busy, idle = _machine()[0] - busy, _machine()[1] - idle
+            busy_after, idle_after = _machine()
+            busy, idle = busy_after - busy, idle_after - idle
             per_request = 1000 / result.requests
             print(
                 f"| {label} | {result.requests_per_second:,.0f} | {web * per_request:.2f} | "

@@ -4,6 +4,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from forwarding.models import Delivery
+from lib.literals import text_literal
 from workspaces.models import Workspace
 
 
@@ -16,7 +17,7 @@ def workspaces_with_due_deliveries() -> list[int]:
     EXISTS did too, planned as a semi-join over all of them.
     """
     first_due = Delivery.objects.filter(
-        workspace_id=OuterRef("pk"), state=Delivery.State.PENDING, next_attempt_at__lte=timezone.now()
+        workspace_id=OuterRef("pk"), state=text_literal(Delivery.State.PENDING), next_attempt_at__lte=timezone.now()
     ).values("pk")[:1]
     return list(
         Workspace.objects.filter(forwarding_paused=False)
@@ -36,6 +37,6 @@ def delivery_oldest_pending_id(workspace: Workspace) -> int | None:
     range on the workspace ordered by (workspace, id) asks for an order that only that index holds.
     """
     pending = Delivery.objects.filter(
-        workspace_id__gte=workspace.pk, workspace_id__lte=workspace.pk, state=Delivery.State.PENDING
+        workspace_id__gte=workspace.pk, workspace_id__lte=workspace.pk, state=text_literal(Delivery.State.PENDING)
     ).order_by("workspace_id", "pk")
     return pending.values_list("pk", flat=True).first()

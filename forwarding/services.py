@@ -17,6 +17,7 @@ from forwarding.rate_limit import rate_limit_take
 from forwarding.retry import is_dead, is_retryable, next_attempt_at
 from forwarding.selectors import delivery_oldest_pending_id
 from forwarding.track_api import TrackApiClient, TrackResponse
+from lib.literals import text_literal
 from workspaces.models import Workspace
 
 logger = logging.getLogger(__name__)
@@ -62,14 +63,16 @@ def delivery_claim_batch(*, workspace: Workspace, limit: int) -> list[Delivery]:
     IMMEDIATE transactions make claims one at a time.
     """
     now = timezone.now()
+    # The states are written into the SQL: the partial indexes that serve this must serve its generic plan too.
+    pending, open_states = text_literal(Delivery.State.PENDING), [text_literal(s) for s in Delivery.OPEN_STATES]
     earlier_open = Delivery.objects.filter(
-        workspace_id=OuterRef("workspace_id"), pk__lt=OuterRef("pk"), state__in=Delivery.OPEN_STATES
+        workspace_id=OuterRef("workspace_id"), pk__lt=OuterRef("pk"), state__in=open_states
     )
     in_lane = earlier_open.filter(lane=OuterRef("lane"))
     in_either_lane = earlier_open.filter(Q(lane=OuterRef("lane")) | Q(lane=OuterRef("after_lane")))
-    blocking = in_lane.filter(Q(is_barrier=True) | Q(attempts__gt=0) & Q(state=Delivery.State.PENDING))
+    blocking = in_lane.filter(Q(is_barrier=True) | Q(attempts__gt=0) & Q(state=pending))
     due = (
-        Delivery.objects.filter(workspace=workspace, state=Delivery.State.PENDING, next_attempt_at__lte=now)
+        Delivery.objects.filter(workspace=workspace, state=pending, next_attempt_at__lte=now)
         .filter(Q(is_barrier=False) | ~Exists(in_either_lane))
         .filter(Q(is_barrier=True) | ~Exists(blocking))
         .order_by("pk")
@@ -184,7 +187,7 @@ def deliveries_record_response(deliveries: list[Delivery], response: TrackRespon
 def deliveries_release_stuck() -> int:
     """Put back deliveries claimed by a worker that died mid-send (they are sent again)."""
     cutoff = timezone.now() - timedelta(seconds=settings.SEAM_DELIVERY_STUCK_AFTER_SECONDS)
-    return Delivery.objects.filter(state=Delivery.State.SENDING, claimed_at__lt=cutoff).update(
+    return Delivery.objects.filter(state=text_literal(Delivery.State.SENDING), claimed_at__lt=cutoff).update(
         state=Delivery.State.PENDING, claimed_at=None
     )
 

@@ -17,6 +17,7 @@ from forwarding.rate_limit import rate_limit_take
 from forwarding.retry import is_dead, is_retryable, next_attempt_at
 from forwarding.selectors import delivery_oldest_pending_id
 from forwarding.track_api import TrackApiClient, TrackResponse
+from lib.any_of import pk_any_of, sql_any_of
 from lib.literals import text_literal
 from workspaces.models import Workspace
 
@@ -86,7 +87,9 @@ def delivery_claim_batch(*, workspace: Workspace, limit: int) -> list[Delivery]:
             due = due.select_for_update(skip_locked=True, of=("self",))
         claimed = list(due.only(*CLAIMED_FIELDS)[:limit])
         if claimed:
-            Delivery.objects.filter(pk__in=[d.pk for d in claimed]).update(state=Delivery.State.SENDING, claimed_at=now)
+            Delivery.objects.filter(pk_any_of([d.pk for d in claimed])).update(
+                state=Delivery.State.SENDING, claimed_at=now
+            )
     return claimed
 
 
@@ -175,7 +178,7 @@ def deliveries_record_response(deliveries: list[Delivery], response: TrackRespon
         _retry(deliveries, response, now, report)
     elif status == 400 and len(deliveries) > 1:
         # One bad operation can make Customer.io refuse a whole batch: send each alone to find it.
-        Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
+        Delivery.objects.filter(pk_any_of([d.pk for d in deliveries])).update(
             state=Delivery.State.PENDING, send_alone=True, claimed_at=None, last_status_code=status
         )
         report.retrying += len(deliveries)
@@ -223,11 +226,11 @@ def _attempts_record(deliveries: list[Delivery], response: TrackResponse, now: d
     )
     ids = [delivery.pk for delivery in deliveries]
     started_at = connection.ops.adapt_datetimefield_value(now - timedelta(milliseconds=response.latency_ms))
+    where, ids_params = sql_any_of("id", ids, vendor=connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(  # only quoted names from the models go into the text; every value is a parameter
-            f"INSERT INTO {table} ({columns}) SELECT id, %s, %s, %s, %s, %s FROM {deliveries_table} "  # noqa: S608
-            f"WHERE id IN ({', '.join(['%s'] * len(ids))})",
-            [started_at, response.status, response.body, response.error, response.latency_ms, *ids],
+            f"INSERT INTO {table} ({columns}) SELECT id, %s, %s, %s, %s, %s FROM {deliveries_table} WHERE {where}",  # noqa: S608
+            [started_at, response.status, response.body, response.error, response.latency_ms, *ids_params],
         )
 
 
@@ -262,7 +265,7 @@ def _finish(
     if not deliveries:
         return
     now = now or timezone.now()
-    Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
+    Delivery.objects.filter(pk_any_of([d.pk for d in deliveries])).update(
         state=state,
         attempts=attempts if attempts is not None else F("attempts") + 1,
         delivered_at=now if state == Delivery.State.DELIVERED else None,
@@ -274,7 +277,7 @@ def _finish(
 
 def _release(deliveries: list[Delivery]) -> None:
     """Unclaim without counting an attempt (the rate limit ran out of time, nothing was sent)."""
-    Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(state=Delivery.State.PENDING, claimed_at=None)
+    Delivery.objects.filter(pk_any_of([d.pk for d in deliveries])).update(state=Delivery.State.PENDING, claimed_at=None)
 
 
 def _refused_indexes(response: TrackResponse) -> dict[int, str]:

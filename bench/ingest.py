@@ -15,8 +15,8 @@ from bench.harness import SCALE, WrkResult, gunicorn, manage, wrk
 BATCH_SIZE = 100
 SECONDS = max(3, int(15 * SCALE))
 CONNECTIONS = 32  # concurrent clients: every server thread busy (bench/harness.py: 4 workers x 8 threads)
-# P2 alternates short runs of /v1/track and the bare view: one run of each, one after the other, moved by
-# the machine's drift between them (the bare view's rate moved 1,200-2,900 requests/s between runs).
+# P2 alternates short runs of /v1/track and of the bare view and compares their medians: one run of each, one
+# after the other, put the machine's drift into the ratio (the bare view moved 1,200-3,100 requests/s between runs).
 P2_ROUNDS = 3
 P2_ROUND_SECONDS = max(3, SECONDS // P2_ROUNDS)
 

@@ -1,5 +1,6 @@
 """Postgres query plans for tests that prove a query cannot turn into a scan, whatever the statistics say."""
 
+import pytest
 from django.db import connection
 
 
@@ -8,6 +9,12 @@ def query_plan(sql: str, *, analyze: bool = False) -> str:
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN {'ANALYZE ' if analyze else ''}{sql}")
         return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def skip_unless_prepared_statements() -> None:
+    """Skip a test of Postgres's prepared statements where there are none (SQLite, DATABASE_PREPARE_THRESHOLD=0)."""
+    if connection.vendor != "postgresql" or not connection.settings_dict["OPTIONS"].get("prepare_threshold"):
+        pytest.skip("Postgres's prepared statements (on unless DATABASE_PREPARE_THRESHOLD=0)")
 
 
 def prepared_generic_plan(fragment: str) -> str:

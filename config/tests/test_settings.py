@@ -9,6 +9,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.plans import skip_unless_prepared_statements
+
 PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),
@@ -54,8 +56,7 @@ def test_it_refuses_a_malformed_boolean():
 @pytest.mark.django_db
 def test_on_postgres_a_statement_run_five_times_on_a_connection_is_prepared_there(api):
     """The write-key look-up every ingest request makes is planned once per connection, not per request."""
-    if connection.vendor != "postgresql" or not connection.settings_dict["OPTIONS"].get("prepare_threshold"):
-        pytest.skip("Postgres's prepared statements (on unless DATABASE_PREPARE_THRESHOLD=0)")
+    skip_unless_prepared_statements()
     for _ in range(6):
         assert api.post("/v1/track", {"event": "Viewed", "anonymousId": "a"}, format="json").status_code == 200
     with connection.cursor() as cursor:

@@ -10,20 +10,18 @@ workspace on each claim, and the claim scanned them all. Their states are writte
 import re
 
 import pytest
-from django.db import connection
 
 from forwarding.selectors import delivery_oldest_pending_id, workspaces_with_due_deliveries
 from forwarding.services import deliveries_release_stuck, delivery_claim_batch
 from forwarding.tests.test_sending import ingest
-from tests.plans import prepared_generic_plan
+from tests.plans import prepared_generic_plan, skip_unless_prepared_statements
 
 RUNS = 8  # more than prepare_threshold's 5
 
 
 @pytest.fixture(autouse=True)
 def prepared_statements():
-    if connection.vendor != "postgresql" or not connection.settings_dict["OPTIONS"].get("prepare_threshold"):
-        pytest.skip("Postgres's prepared statements (on unless DATABASE_PREPARE_THRESHOLD=0)")
+    skip_unless_prepared_statements()
 
 
 @pytest.fixture

@@ -3,9 +3,10 @@
     .venv/bin/python bench/cpu_split.py [--seconds 20] [--connections 32] [--only batch]
 
 Serves make bench's scratch database with the benchmark's gunicorn (bench/harness.py) and loads it with wrk as
-P1 and P2 do: a 100-message batch, one message (/v1/track) and the bare view. Around each wrk run it reads
-/proc: the CPU time of the gunicorn tree, of every `postgres` process and of the whole machine (the rest is
-wrk, Redis and everything else on it). Numbers move with the machine; the split between them is the point.
+P1 and P2 do: a 100-message batch, one message (/v1/track), each one's floors (bench/floors.py) and the bare
+view. Around each wrk run it reads /proc: the CPU time of the gunicorn tree, of every `postgres` process and of
+the whole machine (the rest is wrk, Redis and everything else on it). Numbers move with the machine; the split
+between them is the point.
 bench/ANALYSIS.md quotes it.
 """
 
@@ -36,9 +37,15 @@ def main() -> None:
     database_reset(env)
     key = source_key(env)
     batch = orjson.dumps({"batch": [message(n) for n in range(BATCH_SIZE)]})
-    loads = {
+    single = orjson.dumps(message(0))
+    loads = {  # Seam's requests, each followed by its floors (bench/floors.py)
         f"/v1/batch ({BATCH_SIZE} messages)": ("/v1/batch", batch),
-        "/v1/track (1 message)": ("/v1/track", orjson.dumps(message(0))),
+        "batch floor: validated, nothing stored": ("/bench/floor/validated/batch", batch),
+        "batch floor: accepted, written as it came": ("/bench/floor/accepted/batch", batch),
+        "/v1/track (1 message)": ("/v1/track", single),
+        "single floor: validated, nothing stored": ("/bench/floor/validated/track", single),
+        "single floor: accepted, written as it came": ("/bench/floor/accepted/track", single),
+        "single floor: DRF view returning {}": ("/bench/floor/framework", b"{}"),
         "bare view": ("/bench/bare", b"{}"),
     }
     print(f"| load | requests/s | ms of CPU per request: gunicorn | Postgres | rest | idle % |\n|{'---|' * 6}")

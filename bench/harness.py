@@ -67,8 +67,15 @@ def production_env(env: dict[str, str]) -> dict[str, str]:
     }
 
 
+# What bench/floors.py's `Accepted` views write: each valid message as it is, one row each.
+ACCEPTED_TABLE = (
+    "CREATE TABLE bench_accepted (id bigserial PRIMARY KEY, source_id bigint NOT NULL, "
+    "received_at timestamptz NOT NULL, message jsonb NOT NULL)"
+)
+
+
 def database_reset(env: dict[str, str]) -> None:
-    """Drop and re-create the bench database, then migrate it."""
+    """Drop and re-create the bench database, migrate it and add the table bench/floors.py's views write."""
     url = urlparse(env["DATABASE_URL"])
     name = url.path.lstrip("/")
     admin = urlunparse(url._replace(path="/postgres"))
@@ -76,6 +83,7 @@ def database_reset(env: dict[str, str]) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
     manage(env, "migrate", "--noinput", "-v0")
+    sql(env, ACCEPTED_TABLE)
 
 
 def manage(env: dict[str, str], *args: str) -> str:

@@ -1,5 +1,6 @@
-"""P1 (batch ingest vs the database's own COPY limit) and P2 (single messages vs a bare Django view),
-plus the naive build as a reference row. Run through bench/run.py (`make bench`)."""
+"""P1 (batch ingest vs the database's own COPY limit) and P2 (single messages vs a bare Django view), plus
+reference rows: the naive build, and the floors under P1 and P2 (bench/floors.py). Run through bench/run.py
+(`make bench`)."""
 
 import base64
 import io
@@ -19,6 +20,16 @@ CONNECTIONS = 32  # concurrent clients: every server thread busy (bench/harness.
 # after the other, put the machine's drift into the ratio (the bare view moved 1,200-3,100 requests/s between runs).
 P2_ROUNDS = 3
 P2_ROUND_SECONDS = max(3, SECONDS // P2_ROUNDS)
+# The floors under P1 and P2 (bench/floors.py): the same requests with less of Seam's work, as reference rows.
+BATCH_FLOORS = {
+    "validated": "P1's batches authenticated and validated, nothing stored, events/s",
+    "accepted": "P1's batches accepted: validated, then written durably as they came, events/s",
+}
+SINGLE_FLOORS = {
+    "framework": "a DRF view returning {}, requests/s",
+    "validated/track": "P2's message authenticated and validated, nothing stored, requests/s",
+    "accepted/track": "P2's message accepted: validated, then written durably as it came (group commit), requests/s",
+}
 
 
 def message(n: int) -> dict:
@@ -160,15 +171,20 @@ def run(env: dict, workdir: Path) -> list[dict]:
                 "note": f"Seam is {seam_rate / max(naive_rate, 1e-9):.1f}x the naive build",
             }
         )
+        for floor, measure in BATCH_FLOORS.items():
+            result = wrk(f"{server.url}/bench/floor/{floor}/batch", warm, seconds=SECONDS, connections=CONNECTIONS)
+            rows.append(_floor_row("P1 floor", measure, result, BATCH_SIZE, baseline_name="COPY (P1)", baseline=copy))
 
         track = lua_script(workdir / "track.lua", key=key, body=single)
         bare = lua_script(workdir / "bare.lua", key=key, body=b"{}")
         wrk(f"{server.url}/v1/track", track, seconds=3, connections=CONNECTIONS)
-        singles, bares = [], []
-        for round_ in range(P2_ROUNDS):  # alternating, so a drift of the machine's speed falls on both alike
-            loads = [(singles, "/v1/track", track), (bares, "/bench/bare", bare)]
-            for results, path, script in loads if round_ % 2 == 0 else reversed(loads):
-                results.append(wrk(f"{server.url}{path}", script, seconds=P2_ROUND_SECONDS, connections=CONNECTIONS))
+        paths = ["/v1/track", "/bench/bare", *(f"/bench/floor/{floor}" for floor in SINGLE_FLOORS)]
+        runs: dict[str, list[WrkResult]] = {path: [] for path in paths}
+        for round_ in range(P2_ROUNDS):  # alternating, so a drift of the machine's speed falls on all alike
+            for path in paths if round_ % 2 == 0 else reversed(paths):
+                script = bare if path.endswith(("bare", "framework")) else track
+                runs[path].append(wrk(f"{server.url}{path}", script, seconds=P2_ROUND_SECONDS, connections=CONNECTIONS))
+        singles, bares = runs["/v1/track"], runs["/bench/bare"]
         single_result, bare_result = _median_run(singles), _median_run(bares)
         ratios = ", ".join(
             f"{s.requests_per_second / b.requests_per_second:.2f}" for s, b in zip(singles, bares, strict=True)
@@ -187,4 +203,23 @@ def run(env: dict, workdir: Path) -> list[dict]:
                 f"non-2xx {sum(s.non_2xx for s in singles)}",
             }
         )
+        for floor, measure in SINGLE_FLOORS.items():
+            result = _median_run(runs[f"/bench/floor/{floor}"])
+            baseline = bare_result.requests_per_second
+            rows.append(_floor_row("P2 floor", measure, result, 1, baseline_name="bare view (P2)", baseline=baseline))
     return rows
+
+
+def _floor_row(id_: str, measure: str, result: WrkResult, per_request: int, *, baseline_name: str, baseline: float):
+    """A reference row for one of bench/floors.py's views: requests (or events, per_request of them) per second."""
+    return {
+        "id": id_,
+        "measure": measure,
+        "value": result.requests_per_second * per_request,
+        "baseline_name": baseline_name,
+        "baseline": baseline,
+        "target": "reference",
+        "ok": None,
+        "note": f"{result.requests} requests, non-2xx {result.non_2xx}, "
+        f"wrk CPU {result.cpu_seconds / result.duration:.0%} of a core",
+    }

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from ulid import ULID
 
+from bench.floors import Accepted, FrameworkBare, Validated, ingest_floor
 from config.urls import urlpatterns as seam_urlpatterns
 from events.api.authentication import source_authenticate, write_key_from_header
 from events.models import Event
@@ -67,5 +68,10 @@ class NaiveBatch(APIView):
 urlpatterns = [
     path("bench/bare", bare),
     path("bench/naive/batch", NaiveBatch.as_view()),
+    path("bench/floor/framework", FrameworkBare.as_view()),
+    path("bench/floor/validated/batch", ingest_floor(Validated, None)),
+    path("bench/floor/validated/track", ingest_floor(Validated, "track")),
+    path("bench/floor/accepted/batch", ingest_floor(Accepted, None)),
+    path("bench/floor/accepted/track", ingest_floor(Accepted, "track")),
     *seam_urlpatterns,
 ]

@@ -106,7 +106,7 @@ def group_storer(size: int = 8) -> Callable[[], None]:
                 [raw], envelope=envelope, max_message_bytes=settings.SEAM_MAX_MESSAGE_BYTES, in_batch=False,
                 message_type="track",
             )  # fmt: skip
-            messages_screen(source=source, read=read, received_at=now)
+            messages_screen(source=source, read=read)
             received.append(events_received(source=source, read=read, received_at=now))
         assert all(len(stored.stored) == 1 for stored in events_store(source=source, received=received))
 

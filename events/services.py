@@ -16,6 +16,7 @@ from identities.services import identity_resolve_events
 from lib.copy_insert import rows_insert
 from lib.group_commit import GroupCommits
 from lib.instances import instance_new
+from privacy.screening import suppression_screen
 from tracking.plans import CompiledPlan
 from tracking.services import tracking_events_stored, tracking_plan_apply
 from workspaces.models import Source
@@ -72,15 +73,18 @@ def events_received(*, source: Source, read: ReadMessages, received_at: datetime
 def events_store(*, source: Source, received: Sequence[Received]) -> list[StoredEvents]:
     """Store requests' accepted messages and rejected records in one transaction; one result per request.
 
+    First the suppression list (privacy/screening.py), one query for all the requests: a message naming a
+    deleted or suppressed person is not stored, only counted as a RejectedMessage without its payload.
     A messageId this source already sent stores nothing new: the unique constraint decides, so two
     concurrent requests carrying the same message store it once (ON CONFLICT DO NOTHING).
     After the insert, de-duplication holds what must not be forwarded (tracking/services.py).
     """
+    screened = suppression_screen(workspace_id=source.workspace_id, requests=[part.read.accepted for part in received])
     candidates: dict[str, Event] = {}
     per_request: list[list[Event]] = []
-    for part in received:
+    for part in screened:
         events = []
-        for fields in part.read.accepted:
+        for fields in part.kept:
             event_id = str(ULID())
             # No messageId: nothing to de-duplicate against, so the message gets one of its own.
             message_id = fields["message_id"] or f"seam-{event_id}"
@@ -111,6 +115,19 @@ def events_store(*, source: Source, received: Sequence[Received]) -> list[Stored
         for part in received
         for rejection in part.read.rejected
     ]
+    rejected += [
+        RejectedMessage(
+            workspace_id=source.workspace_id,
+            source_id=source.pk,
+            received_at=part.received_at,
+            code="suppressed",
+            message="dropped: an identifier of a deleted or suppressed person",
+            field=field,
+            payload=None,
+        )
+        for part, screen in zip(received, screened, strict=True)
+        for field in screen.dropped
+    ]
     events = list(candidates.values())
     with transaction.atomic():
         if rejected:
@@ -126,7 +143,7 @@ def events_store(*, source: Source, received: Sequence[Received]) -> list[Stored
             if deliveries_plan_events(workspace=source.workspace, events=stored, people=people):
                 deliveries_nudge(workspace_id=source.workspace_id)
     results = []
-    for part, events in zip(received, per_request, strict=True):
+    for screen, events in zip(screened, per_request, strict=True):
         new = [event for event in events if event.pk in stored_ids]
-        results.append(StoredEvents(stored=new, duplicates=len(part.read.accepted) - len(new)))
+        results.append(StoredEvents(stored=new, duplicates=len(screen.kept) - len(new)))
     return results

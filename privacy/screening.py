@@ -11,18 +11,20 @@
   removed from every message: an identify or alias it does not verify is flagged
   `identity_unverified`, which identity resolution honours (no merge, no traits).
 
-One query per request for the suppression list, one more only when something is dropped.
+messages_screen runs in the request and reads nothing. The suppression list is read where messages are stored
+(events/services.py: events_store calls suppression_screen), once for a group commit's requests together, and
+its drops are recorded in the store's own transaction; it changes no message in place, so a group that fails
+is screened again, alike, when its requests are stored one by one.
 """
 
 import functools
 import ipaddress
-from dataclasses import replace
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 
 from events.ingest.batch import ReadMessages, Rejection
-from events.models import RejectedMessage
 from identities.normalize import email_normalize
 from identities.services import UNVERIFIED_IDENTITY_FLAG
 from privacy.identifiers import identifier_digest
@@ -35,8 +37,17 @@ SUPPRESSED_ID_REMOVED = "suppressed_id_removed"
 VERIFIED_TYPES = ("identify", "alias")
 
 
-def messages_screen(*, source: Source, read: ReadMessages, received_at: datetime) -> int:
-    """Apply the checks above to `read.accepted` in place; returns how many messages were dropped."""
+@dataclass(frozen=True, slots=True)
+class Screened:
+    """One request's accepted messages after the suppression list: those to store, and the field that named a
+    suppressed identifier in each message dropped."""
+
+    kept: list[dict]
+    dropped: list[str]
+
+
+def messages_screen(*, source: Source, read: ReadMessages) -> None:
+    """Check identity hashes and handle IP addresses, in `read`, in place (the suppression list: below)."""
     verify = source.kind == Source.Kind.BROWSER and source.require_identity_verification
     for fields in read.accepted:
         provided = _user_hash_pop(fields)
@@ -47,7 +58,23 @@ def messages_screen(*, source: Source, read: ReadMessages, received_at: datetime
     if settings.SEAM_IP_HANDLING != "keep":
         # Rejected messages are kept as received, for debugging: but not their client's full address.
         read.rejected[:] = [_rejection_ip_handled(rejection) for rejection in read.rejected]
-    return _drop_suppressed(source, read, received_at)
+
+
+def suppression_screen(*, workspace_id: int, requests: Sequence[list[dict]]) -> list[Screened]:
+    """Each request's messages screened against the workspace's suppression list, in one query for them all.
+
+    A message naming a suppressed identifier is dropped; one whose only suppressed identifier is its anonymous
+    id, beside a user id, is kept as a copy without it, flagged. The messages given are not changed.
+    """
+    per_message = [[_digests(fields) for fields in messages] for messages in requests]
+    wanted = {digest for digests_of in per_message for digests in digests_of for digest in digests.values()}
+    suppressed = suppressed_digests(workspace_id=workspace_id, digests=wanted)
+    if not suppressed:
+        return [Screened(kept=list(messages), dropped=[]) for messages in requests]
+    return [
+        _suppressed_dropped(messages, digests_of, suppressed)
+        for messages, digests_of in zip(requests, per_message, strict=True)
+    ]
 
 
 def _rejection_ip_handled(rejection: Rejection) -> Rejection:
@@ -122,37 +149,14 @@ def _digests(fields: dict) -> dict[str, str]:
     return {field: identifier_digest(value) for field, value in values.items() if value}
 
 
-def _drop_suppressed(source: Source, read: ReadMessages, received_at: datetime) -> int:
-    per_message = [_digests(fields) for fields in read.accepted]
-    wanted = {digest for digests in per_message for digest in digests.values()}
-    if not wanted:
-        return 0
-    suppressed = suppressed_digests(workspace_id=source.workspace_id, digests=wanted)
-    if not suppressed:
-        return 0
+def _suppressed_dropped(messages: list[dict], digests_of: list[dict[str, str]], suppressed: set[str]) -> Screened:
     kept, dropped = [], []
-    for fields, digests in zip(read.accepted, per_message, strict=True):
+    for fields, digests in zip(messages, digests_of, strict=True):
         hits = [field for field, digest in digests.items() if digest in suppressed]
         if hits == ["anonymousId"] and fields["user_id"]:
-            fields["anonymous_id"] = ""
-            fields["flags"] = [*fields["flags"], SUPPRESSED_ID_REMOVED]
-            kept.append(fields)
+            kept.append({**fields, "anonymous_id": "", "flags": [*fields["flags"], SUPPRESSED_ID_REMOVED]})
         elif hits:
             dropped.append(hits[0])
         else:
             kept.append(fields)
-    read.accepted[:] = kept
-    if dropped:
-        RejectedMessage.objects.bulk_create(
-            RejectedMessage(
-                workspace_id=source.workspace_id,
-                source_id=source.pk,
-                received_at=received_at,
-                code="suppressed",
-                message="dropped: an identifier of a deleted or suppressed person",
-                field=field,
-                payload=None,
-            )
-            for field in dropped
-        )
-    return len(dropped)
+    return Screened(kept=kept, dropped=dropped)

@@ -70,7 +70,7 @@ class IngestView(APIView):
     def _store(self, source: Source, read: ReadMessages, received_at: datetime) -> None:
         """What Seam does with a request's valid messages. (bench/floors.py's views replace it to measure the
         request without it.)"""
-        messages_screen(source=source, read=read, received_at=received_at)  # suppression, IPs, user hashes
+        messages_screen(source=source, read=read)  # user hashes, IPs (the suppression list: where they are stored)
         if self.message_type is None:
             event_store_batch(source=source, read=read, received_at=received_at)
         else:  # a single message shares a commit with those arriving beside it; a batch fills its own

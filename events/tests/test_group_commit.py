@@ -16,6 +16,9 @@ from events import services
 from events.models import Event, RejectedMessage
 from forwarding.models import Delivery
 from identities.models import Identity
+from privacy.identifiers import identifier_digest
+from privacy.models import SuppressedIdentifier
+from privacy.screening import suppression_screen
 
 WAIT = 30  # seconds; only a broken group commit waits this long
 
@@ -110,3 +113,39 @@ def test_a_rejected_single_message_in_a_group_is_a_400_and_the_others_are_stored
     assert responses[1].json()["code"]
     assert Event.objects.count() == 2
     assert RejectedMessage.objects.get().code == responses[1].json()["code"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_group_reads_the_suppression_list_once_and_a_failed_group_is_screened_again_alike(
+    live_server, grouped, server_source, monkeypatch
+):
+    sizes, expect = grouped
+    SuppressedIdentifier.objects.create(workspace=server_source.workspace, digest=identifier_digest("gone"))
+    screened, stored = [], services.tracking_events_stored
+
+    def screen(*, workspace_id, requests):
+        screened.append(len(requests))
+        return suppression_screen(workspace_id=workspace_id, requests=requests)
+
+    def fails_for_a_group(*, source, events, plan):
+        if len(screened) == 2:  # the second group's first attempt: its requests are then stored one by one
+            raise RuntimeError("a failure after screening, inside the group's transaction")
+        return stored(source=source, events=events, plan=plan)
+
+    monkeypatch.setattr(services, "suppression_screen", screen)
+    monkeypatch.setattr(services, "tracking_events_stored", fails_for_a_group)
+    messages = [
+        {"type": "track", "event": "page_viewed", "anonymousId": "first"},
+        {"type": "track", "event": "page_viewed", "userId": "gone"},
+        {"type": "track", "event": "page_viewed", "userId": "kept", "anonymousId": "gone"},
+        {"type": "track", "event": "page_viewed", "anonymousId": "someone"},
+    ]
+    responses = send_at_once(live_server, messages, expect)
+    assert [response.status_code for response in responses] == [200] * 4
+    assert sizes == [1, 3, 1, 1, 1]  # the group of three failed, then each of its requests alone
+    assert screened == [1, 3, 1, 1, 1]  # one look-up per attempt, for all of its requests
+    stored_ids = sorted(Event.objects.values_list("user_id", "anonymous_id"))
+    assert stored_ids == [("", "first"), ("", "someone"), ("kept", "")]
+    assert "suppressed_id_removed" in Event.objects.get(user_id="kept").flags
+    dropped = RejectedMessage.objects.get()  # recorded once: the failed group's record was rolled back with it
+    assert (dropped.code, dropped.field, dropped.payload) == ("suppressed", "userId", None)

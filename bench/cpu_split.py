@@ -15,16 +15,20 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import bench_env, database_reset, gunicorn, wrk
+from bench.harness import SCALE, bench_env, database_reset, gunicorn, wrk
 from bench.ingest import BATCH_SIZE, CONNECTIONS, lua_script, message, source_key
 
 TICKS = os.sysconf("SC_CLK_TCK")
+
+
+HEADER = f"| load | requests/s | ms of CPU per request: gunicorn | Postgres | rest | idle % |\n|{'---|' * 6}"
 
 
 def main() -> None:
@@ -35,6 +39,24 @@ def main() -> None:
     args = parser.parse_args()
     env = bench_env()
     database_reset(env)
+    print(HEADER)
+    with tempfile.TemporaryDirectory() as workdir:
+        for line in cpu_split(env, Path(workdir), seconds=args.seconds, connections=args.connections, only=args.only):
+            print(line, flush=True)
+
+
+def cpu_split_table(env: dict[str, str], workdir: Path) -> str:
+    """The whole table, for make bench (bench/run.py) to keep in RESULTS.md, with how it was measured."""
+    seconds = max(3, int(10 * SCALE))
+    rows = cpu_split(env, workdir, seconds=seconds, connections=CONNECTIONS)
+    how = f"Each load {seconds} s after 3 s of warm-up, {CONNECTIONS} wrk clients, the P1/P2 server; CPU from /proc."
+    return "\n".join([how, "", HEADER, *rows])
+
+
+def cpu_split(
+    env: dict[str, str], workdir: Path, *, seconds: int, connections: int, only: str | None = None
+) -> Iterator[str]:
+    """One table row per load, as measured: on a database reset by the caller."""
     key = source_key(env)
     batch = orjson.dumps({"batch": [message(n) for n in range(BATCH_SIZE)]})
     single = orjson.dumps(message(0))
@@ -48,20 +70,19 @@ def main() -> None:
         "single floor: DRF view returning {}": ("/bench/floor/framework", b"{}"),
         "bare view": ("/bench/bare", b"{}"),
     }
-    print(f"| load | requests/s | ms of CPU per request: gunicorn | Postgres | rest | idle % |\n|{'---|' * 6}")
-    with gunicorn(env) as server, tempfile.TemporaryDirectory() as workdir:
+    with gunicorn(env) as server:
         for label, (path, body) in loads.items():
-            if args.only and args.only not in label:
+            if only and only not in label:
                 continue
-            script = lua_script(Path(workdir) / "load.lua", key=key, body=body)
-            wrk(server.url + path, script, seconds=3, connections=args.connections)  # warm
+            script = lua_script(workdir / "cpu_split.lua", key=key, body=body)
+            wrk(server.url + path, script, seconds=3, connections=connections)  # warm
             web, database, (busy, idle) = _cpu(server.pids()), _cpu(_postgres_pids()), _machine()
-            result = wrk(server.url + path, script, seconds=args.seconds, connections=args.connections)
+            result = wrk(server.url + path, script, seconds=seconds, connections=connections)
             web, database = _cpu(server.pids()) - web, _cpu(_postgres_pids()) - database
             busy_after, idle_after = _machine()
             busy, idle = busy_after - busy, idle_after - idle
             per_request = 1000 / result.requests
-            print(
+            yield (
                 f"| {label} | {result.requests_per_second:,.0f} | {web * per_request:.2f} | "
                 f"{database * per_request:.2f} | {(busy - web - database) * per_request:.2f} | "
                 f"{idle / (busy + idle):.0%} |"

@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import forwarding, ingest, memory
+from bench.cpu_split import cpu_split_table
 from bench.harness import (
     GUNICORN_THREADS,
     GUNICORN_WORKERS,
@@ -48,11 +49,17 @@ def in_process(script: str, **sizes: int):
 
 
 SUITES = {
-    "ingest": ingest.run,  # P1, P2 and the naive reference row
+    "ingest": ingest.run,  # P1, P2, the naive build and P1's and P2's floors (bench/floors.py)
     "forwarding": forwarding.run,  # P3, P4
     "identify": in_process("identify_cost", history=100_000),  # P5
     "dashboard": in_process("dashboard_scale", large=1_000_000, small=10_000),  # P6
     "memory": memory.run,  # P7
+}
+
+
+# Measured after a suite and kept in RESULTS.md under the table: the profile that shows where a gap comes from.
+PROFILES = {
+    "ingest": ("Where ingest's machine time goes, this run (bench/cpu_split.py)", cpu_split_table),
 }
 
 
@@ -87,14 +94,19 @@ def main() -> None:
     # A SIGTERM (timeout, Ctrl-C's cousin) unwinds the stack, so every server a suite started is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     env = bench_env()
-    rows = []
+    rows, profiles = [], {}
     with tempfile.TemporaryDirectory() as workdir:
         for name in args.suites:
             database_reset(env)
             rows += SUITES[name](env, Path(workdir))
             print(table(rows), flush=True)
-            if not args.no_write and SCALE == 1:
-                results_write(rows, args.suites[: args.suites.index(name) + 1], env)  # what is measured is kept
+            if name in PROFILES:
+                title, measure = PROFILES[name]
+                database_reset(env)
+                profiles[title] = measure(env, Path(workdir))
+                print(f"\n{title}\n{profiles[title]}", flush=True)
+            if not args.no_write and SCALE == 1:  # what is measured is kept
+                results_write(rows, profiles, args.suites[: args.suites.index(name) + 1], env)
 
 
 def postgres(env: dict[str, str]) -> str:
@@ -105,7 +117,7 @@ def postgres(env: dict[str, str]) -> str:
     return f"Postgres {version} ({described})"
 
 
-def results_write(rows: list[dict], suites: list[str], env: dict[str, str]) -> None:
+def results_write(rows: list[dict], profiles: dict[str, str], suites: list[str], env: dict[str, str]) -> None:
     RESULTS.write_text(
         "# Benchmark results\n\n"
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()} (`make bench`, suites: "
@@ -114,7 +126,9 @@ def results_write(rows: list[dict], suites: list[str], env: dict[str, str]) -> N
         f"worker (prefork, concurrency {WORKER_CONCURRENCY}), a maintenance worker (concurrency 1) and beat; "
         f"{postgres(env)} and Redis on the same machine; the Customer.io emulator; load from wrk (P1, P2) or "
         "bench/load.py (P3, P4, P7) on loopback. Ratios compare with a baseline measured in the same run.\n\n"
-        f"{table(rows)}\n\n{ANALYSIS.read_text() if ANALYSIS.exists() else ''}"
+        f"{table(rows)}\n\n"
+        + "".join(f"### {title}\n\n{profile}\n\n" for title, profile in profiles.items())
+        + (ANALYSIS.read_text() if ANALYSIS.exists() else "")
     )
 
 

@@ -16,7 +16,7 @@ from identities.services import identity_resolve_events
 from lib.copy_insert import rows_insert
 from lib.group_commit import GroupCommits
 from lib.instances import instance_new
-from privacy.screening import suppression_screen
+from privacy.screening import SUPPRESSED_CODE, SUPPRESSED_MESSAGE, suppression_screen
 from tracking.plans import CompiledPlan
 from tracking.services import tracking_events_stored, tracking_plan_apply
 from workspaces.models import Source
@@ -102,10 +102,9 @@ def events_store(*, source: Source, received: Sequence[Received]) -> list[Stored
                 events.append(event)
         per_request.append(events)
     rejected = [
-        RejectedMessage(
-            workspace_id=source.workspace_id,
-            source_id=source.pk,
-            received_at=part.received_at,
+        _rejected(
+            source,
+            part.received_at,
             code=rejection.code,
             message=rejection.message[:500],
             field=rejection.field,
@@ -114,17 +113,8 @@ def events_store(*, source: Source, received: Sequence[Received]) -> list[Stored
         )
         for part in received
         for rejection in part.read.rejected
-    ]
-    rejected += [
-        RejectedMessage(
-            workspace_id=source.workspace_id,
-            source_id=source.pk,
-            received_at=part.received_at,
-            code="suppressed",
-            message="dropped: an identifier of a deleted or suppressed person",
-            field=field,
-            payload=None,
-        )
+    ] + [
+        _rejected(source, part.received_at, code=SUPPRESSED_CODE, message=SUPPRESSED_MESSAGE, field=field, payload=None)
         for part, screen in zip(received, screened, strict=True)
         for field in screen.dropped
     ]
@@ -147,3 +137,7 @@ def events_store(*, source: Source, received: Sequence[Received]) -> list[Stored
         new = [event for event in events if event.pk in stored_ids]
         results.append(StoredEvents(stored=new, duplicates=len(screen.kept) - len(new)))
     return results
+
+
+def _rejected(source: Source, received_at: datetime, **record) -> RejectedMessage:
+    return RejectedMessage(workspace_id=source.workspace_id, source_id=source.pk, received_at=received_at, **record)

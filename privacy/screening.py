@@ -34,6 +34,8 @@ from workspaces.models import Source
 
 UNVERIFIED = UNVERIFIED_IDENTITY_FLAG
 SUPPRESSED_ID_REMOVED = "suppressed_id_removed"
+SUPPRESSED_CODE = "suppressed"  # a dropped message's RejectedMessage, recorded by events_store
+SUPPRESSED_MESSAGE = "dropped: an identifier of a deleted or suppressed person"
 VERIFIED_TYPES = ("identify", "alias")
 
 

@@ -3,7 +3,7 @@
 Each view is a step of the same request, so that `make bench` can show, in the same run as P1 and P2, how much
 of their gap no change to Seam's storing can close:
 
-- `framework_bare`: a DRF view returning `{}` (Seam's ingest views are DRF views; P2's baseline is plain Django).
+- `FrameworkBare`: a DRF view returning `{}` (Seam's ingest views are DRF views; P2's baseline is plain Django).
 - `Validated`: the ingest view itself (throttles, the write key looked up, the body read, every message
   validated, the response) with nothing stored: `IngestView._store` does nothing.
 - `Accepted`: as `Validated`, plus the valid messages written durably as they are, one row each, in one

@@ -87,7 +87,6 @@ def group_storer(size: int = 8) -> Callable[[], None]:
     from events.ingest.batch import messages_read
     from events.ingest.messages import Envelope
     from events.services import events_received, events_store
-    from privacy.screening import messages_screen
     from workspaces.models import Source
     from workspaces.services import source_create, workspace_ensure
 
@@ -106,7 +105,6 @@ def group_storer(size: int = 8) -> Callable[[], None]:
                 [raw], envelope=envelope, max_message_bytes=settings.SEAM_MAX_MESSAGE_BYTES, in_batch=False,
                 message_type="track",
             )  # fmt: skip
-            messages_screen(source=source, read=read)
             received.append(events_received(source=source, read=read, received_at=now))
         assert all(len(stored.stored) == 1 for stored in events_store(source=source, received=received))
 

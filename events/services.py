@@ -16,7 +16,7 @@ from identities.services import identity_resolve_events
 from lib.copy_insert import rows_insert
 from lib.group_commit import GroupCommits
 from lib.instances import instance_new
-from privacy.screening import SUPPRESSED_CODE, SUPPRESSED_MESSAGE, suppression_screen
+from privacy.screening import SUPPRESSED_CODE, SUPPRESSED_MESSAGE, messages_screen, suppression_screen
 from tracking.plans import CompiledPlan
 from tracking.services import tracking_events_stored, tracking_plan_apply
 from workspaces.models import Source
@@ -65,8 +65,10 @@ def _group_commits() -> GroupCommits[tuple[Source, Received]]:
 
 
 def events_received(*, source: Source, read: ReadMessages, received_at: datetime) -> Received:
-    """Apply the workspace's tracking plan to the accepted messages (in place), before any transaction:
-    what events_store does with them may be tried twice (a group that failed is committed again alone)."""
+    """Screen a request's messages (identity hashes, IP addresses: privacy/screening.py) and apply the workspace's
+    tracking plan to the accepted ones, in place, before any transaction: what events_store does with them may be
+    tried twice (a group that failed is committed again alone)."""
+    messages_screen(source=source, read=read)
     return Received(read, received_at, tracking_plan_apply(workspace=source.workspace, messages=read.accepted))
 
 

@@ -11,10 +11,10 @@
   removed from every message: an identify or alias it does not verify is flagged
   `identity_unverified`, which identity resolution honours (no merge, no traits).
 
-messages_screen runs in the request and reads nothing. The suppression list is read where messages are stored
-(events/services.py: events_store calls suppression_screen), once for a group commit's requests together, and
-its drops are recorded in the store's own transaction; it changes no message in place, so a group that fails
-is screened again, alike, when its requests are stored one by one.
+messages_screen runs for each request (events/services.py: events_received) and reads nothing. The suppression
+list is read where messages are stored (events/services.py: events_store calls suppression_screen), once for a
+group commit's requests together, and its drops are recorded in the store's own transaction; it changes no
+message in place, so a group that fails is screened again, alike, when its requests are stored one by one.
 """
 
 import functools

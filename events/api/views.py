@@ -20,7 +20,6 @@ from events.ingest.batch import ReadMessages, messages_read
 from events.ingest.body import BodyRejected, body_read
 from events.ingest.messages import Envelope
 from events.services import event_store_batch, event_store_grouped
-from privacy.screening import messages_screen
 from workspaces.models import Source
 from workspaces.selectors import source_get_by_write_key
 
@@ -70,7 +69,6 @@ class IngestView(APIView):
     def _store(self, source: Source, read: ReadMessages, received_at: datetime) -> None:
         """What Seam does with a request's valid messages. (bench/floors.py's views replace it to measure the
         request without it.)"""
-        messages_screen(source=source, read=read)  # user hashes, IPs (the suppression list: where they are stored)
         if self.message_type is None:
             event_store_batch(source=source, read=read, received_at=received_at)
         else:  # a single message shares a commit with those arriving beside it; a batch fills its own

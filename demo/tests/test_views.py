@@ -7,7 +7,9 @@ import pytest
 from demo.cart import cart_add, cart_get
 from demo.catalog import PRODUCTS
 from demo.services import order_place
-from events.models import Event
+from events.models import Event, RejectedMessage
+from privacy.identifiers import identifier_digest
+from privacy.models import SuppressedIdentifier
 from workspaces.models import Source
 
 
@@ -74,3 +76,17 @@ def test_it_stores_one_order_completed_when_an_order_is_placed_twice(client, dem
     assert first == again
     assert (len(stored.stored), len(repeated.stored), repeated.duplicates) == (1, 0, 1)
     assert Event.objects.get().message_id == f"order_completed-{first.order_id}"
+
+
+def test_an_order_naming_an_erased_visitor_is_dropped_and_counted_as_ingest_would(client, demo_sources):
+    # order_place stores through events_store, which screens against the suppression list as POST /v1/batch does.
+    session = client.session
+    cart_add(session, product=PRODUCTS["pour-over-dripper"], quantity=1)
+    server = demo_sources[Source.Kind.SERVER]
+    SuppressedIdentifier.objects.create(workspace=server.workspace, digest=identifier_digest("a-erased"))
+
+    _, stored = order_place(cart=cart_get(session), email="ada@example.com", anonymous_id="a-erased", source=server)
+
+    assert (stored.stored, stored.duplicates) == ([], 0)
+    assert not Event.objects.exists()
+    assert RejectedMessage.objects.get().code == "suppressed"
